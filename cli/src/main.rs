@@ -1,0 +1,287 @@
+//! `berth`: list, inspect and read the files of container images.
+//!
+//! Output is a human table by default and JSON with `--json` (listings as one object
+//! per line). Errors go to stderr as `berth: KIND: MESSAGE`, and the exit code names the
+//! kind (see `berth --help` and docs/cli.md), so scripts can rely on both.
+
+mod output;
+
+use std::io::{self, Read, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use berth_core::fs::{FileSystem, Walker};
+use berth_core::{ConnectOptions, Error, ErrorKind, Image, Runtime};
+use clap::{Parser, Subcommand};
+use sha2::{Digest as _, Sha256};
+
+use output::Out;
+
+#[derive(Parser)]
+#[command(
+    name = "berth",
+    version,
+    about = "Read container images and talk to container runtimes",
+    after_help = "ENDPOINTS: oci:///layout-dir, oci-archive:///x.tar, docker-archive:///x.tar \
+                  (relative paths: oci-archive://dir/x.tar).\n\
+                  EXIT CODES: 0 ok, 1 internal, 2 usage, 3 not found, 4 invalid argument, \
+                  5 ambiguous, 6 not supported, 7 unavailable, 8 permission denied, 9 timeout, \
+                  10 corrupt, 11 conflict, 12 already exists, 13 i/o, 14 cancelled."
+)]
+struct Cli {
+    /// The endpoint to use (default: $BERTH_RUNTIME, else the first runtime detected).
+    #[arg(long, short = 'r', global = true, env = "BERTH_RUNTIME")]
+    runtime: Option<String>,
+    /// Platform to pick from multi-platform images (os/arch[/variant]; default: this host's).
+    #[arg(long, global = true)]
+    platform: Option<String>,
+    /// Print JSON (listings: one object per line).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the images of the runtime.
+    Images,
+    /// Print an image's inspect document (id, names, manifest, config, layers).
+    Inspect { image: String },
+    /// List an image's layers with their whiteouts and opaque directories.
+    Layers { image: String },
+    /// List a directory of an image (-R: the whole tree below it).
+    Ls {
+        image: String,
+        #[arg(default_value = "/")]
+        path: String,
+        /// Recurse into directories.
+        #[arg(short = 'R', long)]
+        recursive: bool,
+        /// Add the sha256 of every regular file.
+        #[arg(long)]
+        hash: bool,
+        #[command(flatten)]
+        view: View,
+    },
+    /// Write files of an image to stdout.
+    Cat {
+        image: String,
+        #[arg(required = true)]
+        paths: Vec<String>,
+        #[command(flatten)]
+        view: View,
+    },
+    /// Print the metadata of a path (a final symlink is followed unless --no-follow).
+    Stat {
+        image: String,
+        path: String,
+        /// Describe a final symlink itself instead of its target.
+        #[arg(long)]
+        no_follow: bool,
+        #[command(flatten)]
+        view: View,
+    },
+    /// Print the target of a symlink.
+    Readlink {
+        image: String,
+        path: String,
+        #[command(flatten)]
+        view: View,
+    },
+    /// Print the path a path resolves to inside the image.
+    Realpath {
+        image: String,
+        path: String,
+        #[command(flatten)]
+        view: View,
+    },
+    /// List the runtimes this host offers.
+    Detect,
+}
+
+/// Which filesystem of the image: the squashed one, or one layer's own.
+#[derive(clap::Args)]
+struct View {
+    /// Read one layer instead of the squashed image (1-based index, or a digest prefix).
+    #[arg(long)]
+    layer: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = Out::new(cli.json);
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("start the async runtime", e))
+        .and_then(|rt| rt.block_on(run(&cli, &mut out)));
+    let flushed = out.flush();
+    match result.and(flushed) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed stdout (`berth ls -R x | head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == ErrorKind::Io && e.message().contains("Broken pipe") => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e, cli.json);
+            ExitCode::from(exit_code(e.kind()))
+        }
+    }
+}
+
+fn report(e: &Error, json: bool) {
+    let mut stderr = io::stderr().lock();
+    if json {
+        let doc = serde_json::json!({ "error": { "kind": e.kind(), "message": e.message(), "candidates": e.candidates() } });
+        let _ = writeln!(stderr, "{doc}");
+    } else {
+        let _ = writeln!(stderr, "berth: {}: {}", e.kind(), e.message());
+    }
+}
+
+/// One exit code per error kind; 2 is clap's for usage errors.
+fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::Internal => 1,
+        ErrorKind::NotFound => 3,
+        ErrorKind::InvalidArgument => 4,
+        ErrorKind::Ambiguous => 5,
+        ErrorKind::NotSupported => 6,
+        ErrorKind::Unavailable => 7,
+        ErrorKind::PermissionDenied => 8,
+        ErrorKind::Timeout => 9,
+        ErrorKind::Corrupt => 10,
+        ErrorKind::Conflict => 11,
+        ErrorKind::AlreadyExists => 12,
+        ErrorKind::Io => 13,
+        ErrorKind::Cancelled => 14,
+    }
+}
+
+async fn connect(cli: &Cli) -> berth_core::Result<Arc<dyn Runtime>> {
+    let options = ConnectOptions { platform: cli.platform.clone(), ..Default::default() };
+    berth_core::connect(cli.runtime.as_deref(), options).await
+}
+
+async fn run(cli: &Cli, out: &mut Out) -> berth_core::Result<()> {
+    match &cli.command {
+        Command::Detect => {
+            for d in berth_core::detect() {
+                out.record(&d, || format!("{:<60} {}", d.endpoint, d.source))?;
+            }
+            Ok(())
+        }
+        Command::Images => {
+            let rt = connect(cli).await?;
+            out.images(&rt.list_images().await?)
+        }
+        Command::Inspect { image } => {
+            let image = connect(cli).await?.open_image(image).await?;
+            out.document(&image.inspect())
+        }
+        Command::Layers { image } => {
+            let image = connect(cli).await?.open_image(image).await?;
+            image.filesystem()?; // indexes every layer, in parallel
+            out.layers(&image)
+        }
+        Command::Ls { image, path, recursive, hash, view } => {
+            let fs = filesystem(cli, image, view).await?;
+            if *recursive {
+                for entry in Walker::new(fs.clone(), path) {
+                    let entry = entry?;
+                    let sum = file_hash(*hash, &*fs, &entry.path, &entry.stat)?;
+                    out.entry(&entry.path, &entry.stat, sum.as_deref())?;
+                }
+            } else {
+                let stat = fs.stat(path)?;
+                if stat.is_dir() {
+                    for e in fs.read_dir(path)? {
+                        let full = join(path, &e.name);
+                        let sum = file_hash(*hash, &*fs, &full, &e.stat)?;
+                        out.entry(&full, &e.stat, sum.as_deref())?;
+                    }
+                } else {
+                    let sum = file_hash(*hash, &*fs, path, &stat)?;
+                    out.entry(path, &fs.lstat(path)?, sum.as_deref())?;
+                }
+            }
+            Ok(())
+        }
+        Command::Cat { image, paths, view } => {
+            let fs = filesystem(cli, image, view).await?;
+            for p in paths {
+                let mut f = fs.open(p)?;
+                out.copy_from(&mut f).map_err(|e| Error::io(format!("cat {p}"), e))?;
+            }
+            Ok(())
+        }
+        Command::Stat { image, path, no_follow, view } => {
+            let fs = filesystem(cli, image, view).await?;
+            let stat = if *no_follow { fs.lstat(path)? } else { fs.stat(path)? };
+            out.stat(path, &stat)
+        }
+        Command::Readlink { image, path, view } => {
+            let fs = filesystem(cli, image, view).await?;
+            let target = fs.readlink(path)?;
+            out.value("target", &target)
+        }
+        Command::Realpath { image, path, view } => {
+            let fs = filesystem(cli, image, view).await?;
+            let resolved = fs.eval_symlink(path)?;
+            out.value("path", &resolved)
+        }
+    }
+}
+
+async fn filesystem(cli: &Cli, image: &str, view: &View) -> berth_core::Result<Arc<dyn FileSystem>> {
+    let image = connect(cli).await?.open_image(image).await?;
+    match &view.layer {
+        None => Ok(image.filesystem()?),
+        Some(which) => Ok(pick_layer(&image, which)?.filesystem()?),
+    }
+}
+
+fn pick_layer<'a>(image: &'a Image, which: &str) -> berth_core::Result<&'a berth_core::Layer> {
+    let layers = image.layers();
+    if let Ok(n) = which.parse::<usize>() {
+        return layers.get(n.wrapping_sub(1)).ok_or_else(|| {
+            Error::not_found(format!("layer {n}: the image has {} layers (numbered from 1)", layers.len()))
+        });
+    }
+    let hits: Vec<_> = layers
+        .iter()
+        .filter(|l| l.info().digest.as_str().starts_with(which) || l.info().digest.hex().starts_with(which))
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok(one),
+        [] => Err(Error::not_found(format!("layer {which:?}: no layer digest starts with it"))),
+        many => Err(Error::ambiguous(
+            format!("layer {which:?}"),
+            many.iter().map(|l| l.info().digest.to_string()).collect(),
+        )),
+    }
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+fn file_hash(wanted: bool, fs: &dyn FileSystem, path: &str, stat: &berth_core::fs::Stat) -> berth_core::Result<Option<String>> {
+    if !wanted || stat.file_type != berth_core::fs::FileType::File {
+        return Ok(None);
+    }
+    let mut f = fs.open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io(format!("read {path}"), e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(Some(hex::encode(h.finalize())))
+}

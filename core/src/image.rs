@@ -1,0 +1,166 @@
+//! Images and layers: what every backend hands back, read by the one engine.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use once_cell::sync::OnceCell;
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+use crate::fs::layer::{LayerBlob, LayerIndex};
+use crate::fs::LayeredFs;
+use crate::model::{ImageSummary, LayerChanges, LayerInfo};
+
+/// One layer of an image. Cloning is cheap; clones share the index.
+#[derive(Clone)]
+pub struct Layer {
+    info: LayerInfo,
+    blob: LayerBlob,
+    index: Arc<OnceCell<Arc<LayerIndex>>>,
+    fs: Arc<OnceCell<Arc<LayeredFs>>>,
+}
+
+impl Layer {
+    pub fn new(info: LayerInfo, blob: LayerBlob) -> Layer {
+        Layer { info, blob, index: Arc::default(), fs: Arc::default() }
+    }
+
+    pub fn info(&self) -> &LayerInfo {
+        &self.info
+    }
+
+    /// The layer's index, built on first use by one pass over the blob (which checks
+    /// the digest).
+    pub fn index(&self) -> Result<Arc<LayerIndex>> {
+        self.index.get_or_try_init(|| LayerIndex::build(&self.blob).map(Arc::new)).cloned()
+    }
+
+    /// The whiteouts and opaque markers of this layer.
+    pub fn changes(&self) -> Result<LayerChanges> {
+        Ok(self.index()?.changes.clone())
+    }
+
+    /// The layer's own files, markers hidden (they are in [`Layer::changes`]).
+    pub fn filesystem(&self) -> Result<Arc<LayeredFs>> {
+        self.fs
+            .get_or_try_init(|| {
+                let name = format!("layer {}", self.info.digest);
+                Ok(Arc::new(LayeredFs::new(name, vec![self.index()?])))
+            })
+            .cloned()
+    }
+}
+
+struct ImageInner {
+    summary: ImageSummary,
+    /// The manifest and config as stored (for docker-archive, a manifest berth wrote).
+    manifest: Value,
+    config: Value,
+    layers: Vec<Layer>,
+    fs: OnceCell<Arc<LayeredFs>>,
+}
+
+/// An image: identity, manifest, config, layers and the squashed filesystem.
+/// Cloning is cheap; clones share everything, including the built filesystem.
+#[derive(Clone)]
+pub struct Image {
+    inner: Arc<ImageInner>,
+}
+
+impl Image {
+    pub fn new(summary: ImageSummary, manifest: Value, config: Value, layers: Vec<Layer>) -> Image {
+        Image { inner: Arc::new(ImageInner { summary, manifest, config, layers, fs: OnceCell::new() }) }
+    }
+
+    pub fn summary(&self) -> &ImageSummary {
+        &self.inner.summary
+    }
+
+    /// The image ID (config digest) as a string.
+    pub fn id(&self) -> &str {
+        self.inner.summary.id.as_str()
+    }
+
+    pub fn manifest(&self) -> &Value {
+        &self.inner.manifest
+    }
+
+    pub fn config(&self) -> &Value {
+        &self.inner.config
+    }
+
+    pub fn layers(&self) -> &[Layer] {
+        &self.inner.layers
+    }
+
+    /// The inspect document (schema: docs/schemas/image-inspect.md).
+    pub fn inspect(&self) -> Value {
+        let s = &self.inner.summary;
+        json!({
+            "id": s.id,
+            "repo_tags": s.repo_tags,
+            "repo_digests": s.repo_digests,
+            "manifest_digest": s.manifest_digest,
+            "platform": s.platform,
+            "created": s.created,
+            "size": s.size,
+            "layers": self.inner.layers.iter().map(|l| &l.info).collect::<Vec<_>>(),
+            "manifest": self.inner.manifest,
+            "config": self.inner.config,
+        })
+    }
+
+    /// The squashed root filesystem. The first call indexes every layer (in parallel,
+    /// largest first); later calls return the same filesystem.
+    pub fn filesystem(&self) -> Result<Arc<LayeredFs>> {
+        self.inner
+            .fs
+            .get_or_try_init(|| {
+                let indexes = index_all(&self.inner.layers)?;
+                let name = format!("image {}", self.inner.summary.describe());
+                Ok(Arc::new(LayeredFs::new(name, indexes)))
+            })
+            .cloned()
+    }
+}
+
+/// Indexes layers on up to `available_parallelism` threads, biggest blob first so the
+/// longest job starts at once. The first error wins.
+fn index_all(layers: &[Layer]) -> Result<Vec<Arc<LayerIndex>>> {
+    let mut order: Vec<usize> = (0..layers.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(layers[i].info.size));
+    let slots: Vec<Mutex<Option<Result<Arc<LayerIndex>>>>> = layers.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(layers.len()).max(1);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&i) = order.get(k) else { break };
+                let result = layers[i].index();
+                let failed = result.is_err();
+                *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+                if failed {
+                    // Stop handing out work; the error is reported below.
+                    next.store(order.len(), Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    let mut out = Vec::with_capacity(layers.len());
+    let mut first_error = None;
+    for slot in slots {
+        match slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(Ok(ix)) => out.push(ix),
+            Some(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            None => {}
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None if out.len() == layers.len() => Ok(out),
+        None => Err(Error::internal("layer indexing stopped without an error")),
+    }
+}
