@@ -70,13 +70,9 @@ fn same_repository(wanted: &Reference, have: &Reference) -> bool {
     if w == h {
         return true;
     }
-    // The pattern had no domain of its own: compare its path as written.
-    let w_path = if wanted.domain == crate::reference::DEFAULT_DOMAIN {
-        wanted.path.strip_prefix("library/").unwrap_or(&wanted.path)
-    } else {
-        return false;
-    };
-    h.ends_with(&format!("/{w_path}"))
+    // A pattern with no domain of its own (it has a '/', so no "library/" was added)
+    // matches that path under any registry.
+    wanted.domain == crate::reference::DEFAULT_DOMAIN && h.ends_with(&format!("/{}", wanted.path))
 }
 
 fn same_reference(wanted: &Reference, have: &Reference, image: &ImageSummary) -> bool {

@@ -72,3 +72,11 @@ pub fn read_all(fs: &dyn FileSystem, path: &str) -> berth_core::Result<Vec<u8>> 
 pub fn tree(fs: Arc<dyn FileSystem>) -> Vec<String> {
     berth_core::fs::Walker::new(fs, "/").skip(1).map(|e| e.unwrap().path).collect()
 }
+
+/// The error that opening `pattern` in `endpoint` and building its filesystem gives.
+pub fn open_err(endpoint: &str, pattern: &str) -> berth_core::Error {
+    match open_fs(endpoint, pattern) {
+        Ok(_) => panic!("opening {pattern:?} in {endpoint} unexpectedly worked"),
+        Err(e) => e,
+    }
+}

@@ -6,7 +6,6 @@
 //! links fails the way Linux fails with ELOOP.
 
 pub mod compression;
-#[path = "gzip_seek_stub.rs"]
 pub mod gzip_seek;
 pub mod layer;
 mod layered;
