@@ -25,17 +25,17 @@
 //! # Memory
 //!
 //! - Checkpoints are at least `SPAN` = 1 MiB of output apart and each holds at most a
-//!   32 KiB window plus about 100 bytes of bookkeeping. There are at most 512 of them: when a
-//!   513th is added, every other one is dropped and the span doubles (2 MiB, 4 MiB, ...).
-//!   So the index of one seeker stays under 512 × 32.1 KiB ≈ 16.1 MiB whatever the layer's
-//!   size (a 10 GiB layer ends up with 320 checkpoints 32 MiB apart; any read then decodes
-//!   at most one span, ~0.05 s at ~600 MB/s, to reach its offset).
+//!   32 KiB window plus about 100 bytes of bookkeeping. There are at most 256 of them: when a
+//!   257th is added, every other one is dropped and the span doubles (2 MiB, 4 MiB, ...).
+//!   So the index of one seeker stays under 256 × 32.1 KiB ≈ 8.1 MiB whatever the layer's
+//!   size (a 10 GiB layer ends up with 160 checkpoints 64 MiB apart; any read then decodes
+//!   at most one span, ~0.1 s at ~600 MB/s, to reach its offset).
 //! - A decoder cursor is about 0.6 MiB (256 KiB input buffer, 288 KiB output ring holding
-//!   the sliding window, ~45 KiB of zlib state). At most 4 idle cursors are pooled
-//!   (≤ 2.4 MiB), and each `read_at` in progress holds one (freed on return if the pool is
+//!   the sliding window, ~45 KiB of zlib state). At most 2 idle cursors are pooled
+//!   (≤ 1.2 MiB), and each `read_at` in progress holds one (freed on return if the pool is
 //!   full).
 //!
-//! In total about 18.5 MiB per seeker at rest, plus 0.6 MiB per concurrent reader.
+//! In total about 9.3 MiB per seeker at rest, plus 0.6 MiB per concurrent reader.
 
 use std::fmt;
 use std::io::{self, Read};
@@ -46,9 +46,9 @@ use crate::blob::BlobSource;
 /// Minimum output distance between checkpoints (before any thinning).
 const DEFAULT_SPAN: u64 = 1 << 20;
 /// Checkpoints kept per seeker; one more halves their number and doubles the span.
-const DEFAULT_MAX_CHECKPOINTS: usize = 512;
+const DEFAULT_MAX_CHECKPOINTS: usize = 256;
 /// Idle decoders kept for later reads (sequential readers, concurrent files in a layer).
-const MAX_IDLE_CURSORS: usize = 4;
+const MAX_IDLE_CURSORS: usize = 2;
 /// The deflate window: how far back a match may reach.
 const WINDOW: usize = 32 * 1024;
 /// Compressed bytes read from the source at a time.

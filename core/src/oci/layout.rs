@@ -108,9 +108,13 @@ fn walk_index(
 fn names_of(d: &Descriptor, inherited: &[String]) -> Vec<String> {
     let ann = d.annotations().as_ref();
     let get = |k: &str| ann.and_then(|a| a.get(k)).filter(|v| !v.is_empty()).cloned();
-    match get(CONTAINERD_NAME).or_else(|| get(REF_NAME)) {
-        Some(n) => vec![n],
-        None => inherited.to_vec(),
+    // Both names are kept: the layout's own (often a bare tag, as umoci and skopeo
+    // write it) and containerd's full one.
+    let names: Vec<String> = [get(CONTAINERD_NAME), get(REF_NAME)].into_iter().flatten().collect();
+    if names.is_empty() {
+        inherited.to_vec()
+    } else {
+        names
     }
 }
 
