@@ -108,10 +108,17 @@ pub fn out_arg<'a, T>(p: *mut T, name: &str) -> Outcome<&'a mut T> {
 }
 
 /// A string handed to C, freed with `berth_string_free`.
-pub fn c_string(s: impl Into<Vec<u8>>) -> *mut c_char {
-    let mut bytes: Vec<u8> = s.into();
-    bytes.retain(|&b| b != 0);
-    CString::new(bytes).unwrap_or_default().into_raw()
+pub fn c_string(s: impl AsRef<[u8]>) -> *mut c_char {
+    let bytes = s.as_ref();
+    // One allocation, sized for the NUL: this is on the path of every getter.
+    let mut v = Vec::with_capacity(bytes.len() + 1);
+    if bytes.contains(&0) {
+        v.extend(bytes.iter().copied().filter(|&b| b != 0));
+    } else {
+        v.extend_from_slice(bytes);
+    }
+    // SAFETY: `v` holds no NUL byte (filtered above).
+    unsafe { CString::from_vec_unchecked(v) }.into_raw()
 }
 
 /// Serialises `v` to a JSON string for C.
