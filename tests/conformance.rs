@@ -24,6 +24,8 @@ fn sh(script: &str, dir: &Path) {
 /// What both sides must agree on, per path.
 type Tree = BTreeMap<String, String>;
 
+// One line per path: every attribute both sides must agree on.
+#[allow(clippy::too_many_arguments)]
 fn describe(t: FileType, mode: u32, uid: u64, gid: u64, size: u64, link: Option<&str>, mtime: i64, hash: Option<String>) -> String {
     let mut s = format!("{t:?} {mode:04o} {uid}:{gid}");
     if t == FileType::File {

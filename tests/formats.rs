@@ -62,6 +62,26 @@ fn docker_archive_legacy_with_shared_layer_symlink() {
 }
 
 #[test]
+fn docker_archive_layers_without_media_type_are_sniffed() {
+    // docker-archive records no media type: gzip and zstd layers are found by their magic.
+    let spec = ImageSpec::new("c")
+        .layer_gzip(TarBuilder::new().file("gz", b"gzip").finish())
+        .layer_zstd(TarBuilder::new().file("zs", b"zstd").finish())
+        .layer_plain(TarBuilder::new().file("pl", b"plain").finish());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("save.tar");
+    std::fs::write(&path, docker_archive(&[("compressed:1", &spec)], true)).unwrap();
+    let ep = format!("docker-archive://{}", path.display());
+    let fs = open_fs(&ep, "compressed").unwrap();
+    assert_eq!(read_all(&*fs, "/gz").unwrap(), b"gzip");
+    assert_eq!(read_all(&*fs, "/zs").unwrap(), b"zstd");
+    assert_eq!(read_all(&*fs, "/pl").unwrap(), b"plain");
+    let image = block_on(async { berth_core::connect(Some(&ep), Default::default()).await.unwrap().open_image("compressed").await.unwrap() });
+    let kinds: Vec<_> = image.layers().iter().map(|l| l.info().compression).collect();
+    assert_eq!(kinds, vec![Compression::Gzip, Compression::Zstd, Compression::None]);
+}
+
+#[test]
 fn docker_archive_oci_inside_variant() {
     let spec = ImageSpec::new("n").layer_plain(simple_layer("new-docker"));
     let dir = tempfile::tempdir().unwrap();

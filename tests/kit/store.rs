@@ -247,6 +247,8 @@ pub fn docker_archive(images: &[(&str, &ImageSpec)], legacy: bool) -> Vec<u8> {
         for l in &spec.layers {
             let hex = sha256_hex(&l.tar);
             if legacy {
+                // The legacy form names layers by diff-id; the member holds the blob as
+                // the spec stores it (docker writes plain tars, other tools compress).
                 let path = format!("{hex}/layer.tar");
                 match written.get(&hex) {
                     Some(first) => {
@@ -257,13 +259,13 @@ pub fn docker_archive(images: &[(&str, &ImageSpec)], legacy: bool) -> Vec<u8> {
                         layer_paths.push(link);
                     }
                     None => {
-                        t = t.dir(&hex).file(&path, &l.tar);
+                        t = t.dir(&hex).file(&path, &l.blob);
                         written.insert(hex.clone(), path.clone());
                         layer_paths.push(path);
                     }
                 }
             } else {
-                let d = store.blob(&l.tar);
+                let d = store.blob(&l.blob);
                 layer_paths.push(Store::blob_path(&d));
             }
         }

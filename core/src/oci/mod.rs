@@ -28,7 +28,8 @@ pub struct OfflineRuntime {
     docker_format: bool,
 }
 
-/// What listings found, with what is needed to open it.
+/// What listings found, with what is needed to open it. Short-lived, a few per store.
+#[allow(clippy::large_enum_variant)]
 enum Found {
     Oci(layout::FoundManifest),
     Docker(docker_archive::FoundEntry),
