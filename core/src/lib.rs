@@ -26,6 +26,7 @@ pub mod fs;
 pub mod image;
 pub mod model;
 pub mod oci;
+pub mod process;
 pub mod reference;
 pub mod runtime;
 mod util;
