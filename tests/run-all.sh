@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use: umoci and busybox-static build the conformance image.
-packages=(umoci busybox-static)
+# Debian packages the tests use: umoci and busybox-static build the conformance image;
+# gcc, g++, pkg-config and valgrind build and check the C tests.
+packages=(umoci busybox-static gcc g++ libc6-dev pkg-config valgrind make python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,3 +36,6 @@ grep -q 'ID=berth-sample' "$tmp/readme.out"
 
 echo "== cargo test"
 cargo test --release --locked --workspace
+
+echo "== C tests (tests/c): installed, through pkg-config, shared and static, valgrind, ASan"
+bash tests/c/run.sh

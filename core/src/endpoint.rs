@@ -76,7 +76,7 @@ impl fmt::Display for Endpoint {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConnectOptions {
-    /// Default timeout of each call, in milliseconds.
+    /// Default timeout of each call, in milliseconds (0 or absent: none).
     pub timeout_ms: Option<u64>,
     /// containerd namespace (overrides `?namespace=`).
     pub namespace: Option<String>,
@@ -88,8 +88,9 @@ pub struct ConnectOptions {
 }
 
 impl ConnectOptions {
+    /// The per-call timeout; absent or 0 means none.
     pub fn timeout(&self) -> Option<Duration> {
-        self.timeout_ms.map(Duration::from_millis)
+        self.timeout_ms.filter(|&ms| ms > 0).map(Duration::from_millis)
     }
 
     /// The platform to select, from the options, then the endpoint, then the host.

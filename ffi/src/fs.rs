@@ -206,14 +206,20 @@ fn clamp(len: usize, offset: u64, size: u64) -> usize {
     (len as u64).min(size.saturating_sub(offset)) as usize
 }
 
+/// A NULL buffer with a length is refused whatever the file's position: the check
+/// comes before the length is clamped to what the file holds.
+fn check_buf(buf: *mut u8, len: usize) -> Outcome<()> {
+    if buf.is_null() && len > 0 {
+        return Err(Failure::null("buf"));
+    }
+    Ok(())
+}
+
 /// # Safety
-/// `buf` points to `len` writable bytes, or is NULL with `len` 0.
+/// `buf` points to at least `len` writable bytes (callers check NULL first).
 unsafe fn buffer<'a>(buf: *mut u8, len: usize) -> Outcome<&'a mut [u8]> {
     if len == 0 {
         return Ok(&mut []);
-    }
-    if buf.is_null() {
-        return Err(Failure::null("buf"));
     }
     // SAFETY: per the contract, `buf` has `len` writable bytes; callers clamp `len` to
     // the file's remaining size first.
@@ -230,6 +236,7 @@ pub unsafe extern "C" fn berth_file_read(out: *mut usize, f: berth_file, buf: *m
     call(|| {
         let out = out_arg(out, "out")?;
         *out = 0;
+        check_buf(buf, len)?;
         let f = file(f)?;
         let mut f = lock(&f);
         let pos = f.stream_position().map_err(|e| berth_core::Error::io("read", e))?;
@@ -251,6 +258,7 @@ pub unsafe extern "C" fn berth_file_read_at(out: *mut usize, f: berth_file, buf:
     call(|| {
         let out = out_arg(out, "out")?;
         *out = 0;
+        check_buf(buf, len)?;
         let f = file(f)?;
         let f = lock(&f);
         let n = clamp(len, offset, f.len());

@@ -144,7 +144,9 @@ pub fn get(h: u64, kind: Kind) -> Outcome<Object> {
     }
     let t = table_read();
     match t.slots.get(index as usize) {
-        Some(Slot { generation: g, object: Some(o) }) if *g == generation => Ok(o.clone()),
+        // The slot's object must be of the kind too: a forged handle that pairs this
+        // kind's number with another object's slot and generation must not reach it.
+        Some(Slot { generation: g, object: Some(o) }) if *g == generation && o.kind() == kind => Ok(o.clone()),
         _ => Err(invalid(h, kind, "closed or unknown")),
     }
 }
@@ -161,7 +163,7 @@ pub fn remove(h: u64, kind: Kind) -> Outcome<()> {
         let Some(slot) = t.slots.get_mut(index as usize) else {
             return Err(invalid(h, kind, "closed or unknown"));
         };
-        if slot.generation != generation || slot.object.is_none() {
+        if slot.generation != generation || slot.object.as_ref().map(Object::kind) != Some(kind) {
             return Err(invalid(h, kind, "closed or unknown"));
         }
         let object = slot.object.take();

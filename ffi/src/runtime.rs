@@ -57,6 +57,22 @@ pub fn block_on<T: Send + 'static>(
     }
 }
 
+/// The options document: NULL or "" for none, else a JSON object (an array or a
+/// scalar is refused, not read by position).
+fn parse_options(text: Option<&str>) -> Outcome<ConnectOptions> {
+    let bad = |why: String| Failure::new(BERTH_ERR_INVALID_ARGUMENT, format!("options_json: {why}"));
+    match text {
+        None | Some("") => Ok(ConnectOptions::default()),
+        Some(s) => {
+            let v: serde_json::Value = serde_json::from_str(s).map_err(|e| bad(e.to_string()))?;
+            if !v.is_object() {
+                return Err(bad("expected a JSON object".into()));
+            }
+            serde_json::from_value(v).map_err(|e| bad(e.to_string()))
+        }
+    }
+}
+
 pub fn runtime(h: berth_runtime) -> Outcome<Arc<RuntimeObject>> {
     match handle::get(h.id, Kind::Runtime)? {
         Object::Runtime(r) => Ok(r),
@@ -88,11 +104,7 @@ pub unsafe extern "C" fn berth_runtime_open(out: *mut berth_runtime, endpoint: *
         if endpoint.as_deref() == Some("berth-test-panic://") {
             panic!("test-only panic inside berth_runtime_open");
         }
-        let options: ConnectOptions = match options {
-            None | Some("") => ConnectOptions::default(),
-            Some(s) => serde_json::from_str(s)
-                .map_err(|e| Failure::new(BERTH_ERR_INVALID_ARGUMENT, format!("options_json: {e}")))?,
-        };
+        let options = parse_options(options)?;
         let timeout = options.timeout();
         let rt = block_on(async move { berth_core::connect(endpoint.as_deref(), options).await }, timeout)?;
         out.id = handle::insert(Object::Runtime(Arc::new(RuntimeObject { rt, timeout })));

@@ -238,7 +238,7 @@ impl Seek for File {
                 self.pos = t;
                 Ok(t)
             }
-            None => Err(Error::invalid(format!("seek in {}: before the start of the file", self.path)).into()),
+            None => Err(Error::invalid(format!("seek in {}: position out of range (before the start, or past 2^64)", self.path)).into()),
         }
     }
 }

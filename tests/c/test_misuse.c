@@ -1,0 +1,1139 @@
+/*
+ * test_misuse: libberth used wrongly, on purpose. Every case must come back as the
+ * documented status (include/berth.h, docs/c-api.md): never a crash, never a leak,
+ * never a write past the caller's buffer.
+ *
+ *   test_misuse oci-archive:///ABS/PATH/sample/sample.oci.tar
+ *
+ *  1. NULL for every pointer argument of every function    -> BERTH_ERR_NULL_ARGUMENT
+ *  2. zero, closed, double-closed, wrong-kind and forged
+ *     handles for every handle-taking function (32 of them) -> BERTH_ERR_INVALID_HANDLE
+ *  3. bad UTF-8, empty strings, huge lengths, offsets past the end, bad seeks,
+ *     streams read past their end, unknown statuses, the last error on a new thread
+ *  4. threads: handles closed while 4 threads use them; 8 threads sharing one runtime,
+ *     filesystem, file and walk.
+ */
+#include "check.h"
+
+#include <berth.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *endpoint;
+
+/* /usr/lib/os-release of the sample (125 bytes), read once through the API. */
+static unsigned char os_release[125];
+#define OS_RELEASE_LEN 125
+
+static const char *bad_utf8[] = {
+    "\xff\xfe",           /* never valid */
+    "/etc/\xff",          /* valid start, bad byte */
+    "\xc0\xaf",           /* overlong "/" */
+    "\xed\xa0\x80",       /* a UTF-16 surrogate */
+    "/usr/lib/os-rel\xe2", /* truncated sequence */
+};
+#define N_BAD_UTF8 (sizeof bad_utf8 / sizeof bad_utf8[0])
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rng(void) {
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rng_state = x;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- the objects every section uses ---------------------------------------------- */
+
+enum kind { K_RUNTIME, K_IMAGE, K_LAYER, K_FS, K_FILE, K_STREAM, N_KINDS };
+static const char *kind_names[N_KINDS] = {"runtime", "image", "layer", "fs", "file", "stream"};
+
+/* One live handle of each kind (exactly one: a forged "id + 1" can then never be live). */
+static uint64_t live[N_KINDS];
+
+/* A new handle of `kind`, opened from the live ones. */
+static uint64_t open_one(enum kind kind) {
+    switch (kind) {
+    case K_RUNTIME: {
+        berth_runtime h = {0};
+        REQUIRE_OK(berth_runtime_open(&h, endpoint, NULL));
+        return h.id;
+    }
+    case K_IMAGE: {
+        berth_image h = {0};
+        berth_runtime rt = {live[K_RUNTIME]};
+        REQUIRE_OK(berth_runtime_open_image(&h, rt, "sample"));
+        return h.id;
+    }
+    case K_LAYER: {
+        berth_layer h = {0};
+        berth_image image = {live[K_IMAGE]};
+        REQUIRE_OK(berth_image_layer(&h, image, 1));
+        return h.id;
+    }
+    case K_FS: {
+        berth_fs h = {0};
+        berth_image image = {live[K_IMAGE]};
+        REQUIRE_OK(berth_image_filesystem(&h, image));
+        return h.id;
+    }
+    case K_FILE: {
+        berth_file h = {0};
+        berth_fs fs = {live[K_FS]};
+        REQUIRE_OK(berth_fs_open(&h, fs, "/etc/os-release"));
+        return h.id;
+    }
+    case K_STREAM: {
+        berth_stream h = {0};
+        berth_fs fs = {live[K_FS]};
+        REQUIRE_OK(berth_fs_walk(&h, fs, "/"));
+        return h.id;
+    }
+    default:
+        abort();
+    }
+}
+
+static berth_status close_one(enum kind kind, uint64_t id) {
+    switch (kind) {
+    case K_RUNTIME: { berth_runtime h = {id}; return berth_runtime_close(h); }
+    case K_IMAGE: { berth_image h = {id}; return berth_image_close(h); }
+    case K_LAYER: { berth_layer h = {id}; return berth_layer_close(h); }
+    case K_FS: { berth_fs h = {id}; return berth_fs_close(h); }
+    case K_FILE: { berth_file h = {id}; return berth_file_close(h); }
+    case K_STREAM: { berth_stream h = {id}; return berth_stream_close(h); }
+    default: abort();
+    }
+}
+
+/* ---- 1. NULL arguments --------------------------------------------------------------- */
+
+static void test_null_arguments(void) {
+    berth_runtime rt = {live[K_RUNTIME]};
+    berth_image image = {live[K_IMAGE]};
+    berth_layer layer = {live[K_LAYER]};
+    berth_fs fs = {live[K_FS]};
+    berth_file f = {live[K_FILE]};
+    berth_stream stream = {live[K_STREAM]};
+    char *s = NULL;
+    berth_runtime rt_out = {0};
+    berth_image image_out = {0};
+    berth_fs fs_out = {0};
+    berth_file file_out = {0};
+    berth_stream stream_out = {0};
+    berth_bytes bytes = {NULL, 0};
+    unsigned char buf[64];
+    size_t n = 0;
+
+    EXPECT_STATUS(berth_runtime_open(NULL, endpoint, NULL), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT(berth_last_error_status() == BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_CONTAINS(berth_last_error_message(), "out");
+    EXPECT_STATUS(berth_runtime_open(NULL, endpoint, "{\"timeout_ms\": 1000}"), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_runtime_info(NULL, rt), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_runtime_list_images(NULL, rt), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_runtime_find_images(NULL, rt, "sample"), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_runtime_find_images(&s, rt, NULL), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_CONTAINS(berth_last_error_message(), "pattern");
+    EXPECT_STATUS(berth_runtime_open_image(NULL, rt, "sample"), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_runtime_open_image(&image_out, rt, NULL), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_detect(NULL), BERTH_ERR_NULL_ARGUMENT);
+
+    EXPECT_STATUS(berth_image_id(NULL, image), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_image_inspect(NULL, image), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_image_layer_count(NULL, image), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_image_layer(NULL, image, 0), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_image_filesystem(NULL, image), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_layer_inspect(NULL, layer), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_layer_changes(NULL, layer), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_layer_filesystem(NULL, layer), BERTH_ERR_NULL_ARGUMENT);
+
+    EXPECT_STATUS(berth_fs_stat(NULL, fs, "/"), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_stat(&s, fs, NULL), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_CONTAINS(berth_last_error_message(), "path");
+    EXPECT_STATUS(berth_fs_lstat(NULL, fs, "/"), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_lstat(&s, fs, NULL), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_readlink(NULL, fs, "/etc/os-release"), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_readlink(&s, fs, NULL), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_eval_symlink(NULL, fs, "/etc/os-release"), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_eval_symlink(&s, fs, NULL), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_read_dir(NULL, fs, "/"), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_read_dir(&s, fs, NULL), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_read_file(NULL, fs, "/etc/motd"), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_read_file(&bytes, fs, NULL), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT(bytes.data == NULL && bytes.len == 0);
+    EXPECT_STATUS(berth_fs_open(NULL, fs, "/etc/motd"), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_open(&file_out, fs, NULL), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_walk(NULL, fs, "/"), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_walk(&stream_out, fs, NULL), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_CONTAINS(berth_last_error_message(), "root");
+
+    uint64_t pos = 0;
+    EXPECT_OK(berth_file_seek(&pos, f, 0, BERTH_SEEK_SET));
+    EXPECT_STATUS(berth_file_read(NULL, f, buf, sizeof buf), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_file_read(&n, f, NULL, sizeof buf), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_CONTAINS(berth_last_error_message(), "buf");
+    EXPECT_STATUS(berth_file_read_at(NULL, f, buf, sizeof buf, 0), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_file_read_at(&n, f, NULL, sizeof buf, 0), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_file_seek(NULL, f, 0, BERTH_SEEK_SET), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_file_stat(NULL, f), BERTH_ERR_NULL_ARGUMENT);
+    /* The failed reads moved nothing. */
+    EXPECT_OK(berth_file_seek(&pos, f, 0, BERTH_SEEK_CUR));
+    EXPECT(pos == 0);
+    /* A NULL buffer with len > 0 is a NULL required pointer wherever the file's
+     * position is, also at or past the end (where nothing would be written). */
+    EXPECT_OK(berth_file_seek(&pos, f, 0, BERTH_SEEK_END));
+    n = 99;
+    EXPECT_STATUS(berth_file_read(&n, f, NULL, sizeof buf), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_file_read_at(&n, f, NULL, sizeof buf, 1000), BERTH_ERR_NULL_ARGUMENT);
+    /* len 0 asks for no bytes: a NULL buffer is fine then. */
+    n = 99;
+    EXPECT_OK(berth_file_read_at(&n, f, NULL, 0, 0));
+    EXPECT(n == 0);
+    EXPECT_OK(berth_file_seek(&pos, f, 0, BERTH_SEEK_SET));
+    n = 99;
+    EXPECT_OK(berth_file_read(&n, f, NULL, 0));
+    EXPECT(n == 0);
+
+    EXPECT_STATUS(berth_stream_next(NULL, stream, 0), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_stream_next(NULL, stream, -1), BERTH_ERR_NULL_ARGUMENT);
+
+    /* NULL outputs with a bad handle too: one of the two errors, nothing else. */
+    berth_runtime zero_rt = {0};
+    berth_status st = berth_runtime_info(NULL, zero_rt);
+    EXPECT(st == BERTH_ERR_NULL_ARGUMENT || st == BERTH_ERR_INVALID_HANDLE);
+    berth_file zero_f = {0};
+    st = berth_file_read(NULL, zero_f, NULL, 10);
+    EXPECT(st == BERTH_ERR_NULL_ARGUMENT || st == BERTH_ERR_INVALID_HANDLE);
+
+    /* Nothing was written to the outputs of the failed calls. */
+    EXPECT(s == NULL);
+    EXPECT(rt_out.id == 0 && image_out.id == 0 && fs_out.id == 0 && file_out.id == 0 && stream_out.id == 0);
+
+    /* NULL is allowed where documented: no endpoint means "detect one", no options
+     * mean the defaults. Either way not a NULL_ARGUMENT, and nothing to leak. */
+    st = berth_runtime_open(&rt_out, NULL, NULL);
+    EXPECT(st != BERTH_ERR_NULL_ARGUMENT && st != BERTH_ERR_PANIC);
+    if (st == BERTH_OK) EXPECT_OK(berth_runtime_close(rt_out));
+    else EXPECT(rt_out.id == 0);
+
+    /* The free functions ignore NULL and empty values. */
+    berth_string_free(NULL);
+    berth_bytes empty = {NULL, 0};
+    berth_bytes_free(empty);
+    (void)fs_out;
+}
+
+/* ---- 2. bad handles ------------------------------------------------------------------- */
+
+/* Each probe calls one handle-taking function with `id` as its handle and valid other
+ * arguments, and cleans up if the call succeeds (it should not). On failure the
+ * outputs must be untouched (NULL / 0). */
+typedef berth_status (*probe_fn)(uint64_t id);
+struct probe {
+    const char *name;
+    enum kind kind;
+    probe_fn fn;
+};
+
+static void after_str(berth_status st, char *s, const char *name) {
+    if (st == BERTH_OK) {
+        berth_string_free(s);
+    } else if (s != NULL) {
+        char what[256];
+        snprintf(what, sizeof what, "%s failed (%s) but set *out", name, berth_status_string(st));
+        check_failed(__FILE__, __LINE__, what, 0);
+    }
+}
+
+static void after_handle(berth_status st, enum kind kind, uint64_t id, const char *name) {
+    if (st == BERTH_OK) {
+        close_one(kind, id);
+    } else if (id != 0) {
+        char what[256];
+        snprintf(what, sizeof what, "%s failed (%s) but set *out", name, berth_status_string(st));
+        check_failed(__FILE__, __LINE__, what, 0);
+    }
+}
+
+#define STRING_PROBE(fname, htype, CALL)                                          \
+    static berth_status probe_##fname(uint64_t id) {                             \
+        htype h = {id};                                                          \
+        char *s = NULL;                                                          \
+        berth_status st = CALL;                                                  \
+        after_str(st, s, #fname);                                                \
+        return st;                                                               \
+    }
+#define HANDLE_PROBE(fname, htype, otype, okind, CALL)                           \
+    static berth_status probe_##fname(uint64_t id) {                             \
+        htype h = {id};                                                          \
+        otype o = {0};                                                           \
+        berth_status st = CALL;                                                  \
+        after_handle(st, okind, o.id, #fname);                                   \
+        return st;                                                               \
+    }
+#define PLAIN_PROBE(fname, htype, CALL)                                          \
+    static berth_status probe_##fname(uint64_t id) {                             \
+        htype h = {id};                                                          \
+        return CALL;                                                             \
+    }
+
+PLAIN_PROBE(runtime_close, berth_runtime, berth_runtime_close(h))
+STRING_PROBE(runtime_info, berth_runtime, berth_runtime_info(&s, h))
+STRING_PROBE(runtime_list_images, berth_runtime, berth_runtime_list_images(&s, h))
+STRING_PROBE(runtime_find_images, berth_runtime, berth_runtime_find_images(&s, h, "sample"))
+HANDLE_PROBE(runtime_open_image, berth_runtime, berth_image, K_IMAGE, berth_runtime_open_image(&o, h, "sample"))
+
+PLAIN_PROBE(image_close, berth_image, berth_image_close(h))
+STRING_PROBE(image_id, berth_image, berth_image_id(&s, h))
+STRING_PROBE(image_inspect, berth_image, berth_image_inspect(&s, h))
+HANDLE_PROBE(image_layer, berth_image, berth_layer, K_LAYER, berth_image_layer(&o, h, 0))
+HANDLE_PROBE(image_filesystem, berth_image, berth_fs, K_FS, berth_image_filesystem(&o, h))
+static berth_status probe_image_layer_count(uint64_t id) {
+    berth_image h = {id};
+    size_t n = 12345;
+    berth_status st = berth_image_layer_count(&n, h);
+    if (st != BERTH_OK) EXPECT(n == 12345);
+    return st;
+}
+
+PLAIN_PROBE(layer_close, berth_layer, berth_layer_close(h))
+STRING_PROBE(layer_inspect, berth_layer, berth_layer_inspect(&s, h))
+STRING_PROBE(layer_changes, berth_layer, berth_layer_changes(&s, h))
+HANDLE_PROBE(layer_filesystem, berth_layer, berth_fs, K_FS, berth_layer_filesystem(&o, h))
+
+PLAIN_PROBE(fs_close, berth_fs, berth_fs_close(h))
+STRING_PROBE(fs_stat, berth_fs, berth_fs_stat(&s, h, "/etc/os-release"))
+STRING_PROBE(fs_lstat, berth_fs, berth_fs_lstat(&s, h, "/etc/os-release"))
+STRING_PROBE(fs_readlink, berth_fs, berth_fs_readlink(&s, h, "/etc/os-release"))
+STRING_PROBE(fs_eval_symlink, berth_fs, berth_fs_eval_symlink(&s, h, "/etc/os-release"))
+STRING_PROBE(fs_read_dir, berth_fs, berth_fs_read_dir(&s, h, "/"))
+HANDLE_PROBE(fs_open, berth_fs, berth_file, K_FILE, berth_fs_open(&o, h, "/etc/os-release"))
+HANDLE_PROBE(fs_walk, berth_fs, berth_stream, K_STREAM, berth_fs_walk(&o, h, "/"))
+static berth_status probe_fs_read_file(uint64_t id) {
+    berth_fs h = {id};
+    berth_bytes b = {NULL, 0};
+    berth_status st = berth_fs_read_file(&b, h, "/etc/os-release");
+    if (st == BERTH_OK) berth_bytes_free(b);
+    else EXPECT(b.data == NULL && b.len == 0);
+    return st;
+}
+
+PLAIN_PROBE(file_close, berth_file, berth_file_close(h))
+STRING_PROBE(file_stat, berth_file, berth_file_stat(&s, h))
+static unsigned char probe_buf[256];
+static berth_status probe_file_read(uint64_t id) {
+    berth_file h = {id};
+    size_t n = 0;
+    return berth_file_read(&n, h, probe_buf, sizeof probe_buf);
+}
+static berth_status probe_file_read_at(uint64_t id) {
+    berth_file h = {id};
+    size_t n = 0;
+    return berth_file_read_at(&n, h, probe_buf, sizeof probe_buf, 3);
+}
+static berth_status probe_file_seek(uint64_t id) {
+    berth_file h = {id};
+    uint64_t pos = 0;
+    return berth_file_seek(&pos, h, 1, BERTH_SEEK_SET);
+}
+
+PLAIN_PROBE(stream_close, berth_stream, berth_stream_close(h))
+PLAIN_PROBE(stream_skip_dir, berth_stream, berth_stream_skip_dir(h))
+STRING_PROBE(stream_next, berth_stream, berth_stream_next(&s, h, 0))
+
+#define P(fname, kind) {#fname, kind, probe_##fname}
+static const struct probe probes[] = {
+    P(runtime_close, K_RUNTIME), P(runtime_info, K_RUNTIME), P(runtime_list_images, K_RUNTIME),
+    P(runtime_find_images, K_RUNTIME), P(runtime_open_image, K_RUNTIME),
+    P(image_close, K_IMAGE), P(image_id, K_IMAGE), P(image_inspect, K_IMAGE),
+    P(image_layer_count, K_IMAGE), P(image_layer, K_IMAGE), P(image_filesystem, K_IMAGE),
+    P(layer_close, K_LAYER), P(layer_inspect, K_LAYER), P(layer_changes, K_LAYER),
+    P(layer_filesystem, K_LAYER),
+    P(fs_close, K_FS), P(fs_stat, K_FS), P(fs_lstat, K_FS), P(fs_readlink, K_FS),
+    P(fs_eval_symlink, K_FS), P(fs_read_dir, K_FS), P(fs_read_file, K_FS), P(fs_open, K_FS),
+    P(fs_walk, K_FS),
+    P(file_close, K_FILE), P(file_read, K_FILE), P(file_read_at, K_FILE), P(file_seek, K_FILE),
+    P(file_stat, K_FILE),
+    P(stream_close, K_STREAM), P(stream_skip_dir, K_STREAM), P(stream_next, K_STREAM),
+};
+#define N_PROBES (sizeof probes / sizeof probes[0])
+
+/* After a bad handle was accepted: was one of the live handles closed through it (a
+ * close function given a forged handle that names another object)? Reports it, and
+ * opens a new live handle in its place so the rest of the suite still means something. */
+static void repair_live(const char *after) {
+    for (int k = 0; k < N_KINDS; k++) {
+        berth_status st;
+        char *s = NULL;
+        switch ((enum kind)k) {
+        case K_RUNTIME: { berth_runtime h = {live[k]}; st = berth_runtime_list_images(&s, h); break; }
+        case K_IMAGE: { berth_image h = {live[k]}; st = berth_image_id(&s, h); break; }
+        case K_LAYER: { berth_layer h = {live[k]}; st = berth_layer_inspect(&s, h); break; }
+        case K_FS: { berth_fs h = {live[k]}; st = berth_fs_readlink(&s, h, "/etc/os-release"); break; }
+        case K_FILE: { berth_file h = {live[k]}; st = berth_file_stat(&s, h); break; }
+        default: { berth_stream h = {live[k]}; st = berth_stream_skip_dir(h); break; }
+        }
+        if (st == BERTH_OK) {
+            berth_string_free(s);
+            continue;
+        }
+        char what[1024];
+        snprintf(what, sizeof what, "the live %s handle 0x%016llx died (%s) after %.600s",
+                 kind_names[k], (unsigned long long)live[k], berth_status_string(st), after);
+        check_failed(__FILE__, __LINE__, what, 0);
+        live[k] = open_one((enum kind)k);
+    }
+}
+
+static int expect_invalid(const struct probe *p, uint64_t id, const char *why) {
+    berth_status st = p->fn(id);
+    if (st != BERTH_ERR_INVALID_HANDLE) {
+        char what[512];
+        snprintf(what, sizeof what, "berth_%s with a %s %s handle 0x%016llx returned %s (%d), want invalid_handle",
+                 p->name, why, kind_names[p->kind], (unsigned long long)id, berth_status_string(st), (int)st);
+        check_failed(__FILE__, __LINE__, what, 0);
+        repair_live(what);
+        return 0;
+    }
+    check_passed();
+    /* The message names the kind of handle wanted. */
+    if (strstr(berth_last_error_message(), "handle") == NULL) {
+        char what[512];
+        snprintf(what, sizeof what, "berth_%s (%s handle): message \"%s\" does not mention the handle",
+                 p->name, why, berth_last_error_message());
+        check_failed(__FILE__, __LINE__, what, 0);
+    }
+    return 1;
+}
+
+static void test_bad_handles(void) {
+    /* Sanity: every probe works on its live handle (closes excepted). */
+    EXPECT(N_PROBES == 32);
+    for (size_t i = 0; i < N_PROBES; i++) {
+        if (strstr(probes[i].name, "close")) continue;
+        berth_status st = probes[i].fn(live[probes[i].kind]);
+        if (!EXPECT(st == BERTH_OK || st == BERTH_END))
+            fprintf(stderr, "    (berth_%s on a live handle: %s)\n", probes[i].name, berth_status_string(st));
+    }
+    /* Zero. */
+    for (size_t i = 0; i < N_PROBES; i++) expect_invalid(&probes[i], 0, "zero");
+
+    /* Closed, then double-closed: for each kind a fresh handle, closed, then every
+     * function of that kind on it. The close probe makes the second close. */
+    for (int k = 0; k < N_KINDS; k++) {
+        uint64_t id = open_one((enum kind)k);
+        REQUIRE(id != 0);
+        EXPECT_OK(close_one((enum kind)k, id));
+        for (size_t i = 0; i < N_PROBES; i++)
+            if (probes[i].kind == (enum kind)k) expect_invalid(&probes[i], id, "closed");
+        EXPECT_STATUS(close_one((enum kind)k, id), BERTH_ERR_INVALID_HANDLE);
+        for (size_t i = 0; i < N_PROBES; i++)
+            if (probes[i].kind == (enum kind)k) expect_invalid(&probes[i], id, "double-closed");
+        /* The slot is reused by the next object of that kind; the old handle stays dead. */
+        uint64_t again = open_one((enum kind)k);
+        EXPECT(again != id);
+        for (size_t i = 0; i < N_PROBES; i++)
+            if (probes[i].kind == (enum kind)k && !strstr(probes[i].name, "close"))
+                expect_invalid(&probes[i], id, "closed (slot reused)");
+        EXPECT_STATUS(close_one((enum kind)k, id), BERTH_ERR_INVALID_HANDLE);
+        EXPECT_OK(close_one((enum kind)k, again));
+    }
+
+    for (size_t i = 0; i < N_PROBES; i++) {
+        const struct probe *p = &probes[i];
+        uint64_t mine = live[p->kind];
+        /* Wrong kind: the live handle of every other kind (e.g. an image's id in a
+         * berth_runtime), and this kind's live slot under every other kind byte. */
+        for (int k = 0; k < N_KINDS; k++)
+            if (k != (int)p->kind) expect_invalid(p, live[k], "wrong-kind");
+        for (uint64_t kb = 0; kb < 256; kb++)
+            if (kb != mine >> 56) expect_invalid(p, (kb << 56) | (mine & 0x00ffffffffffffffull), "kind-byte-forged");
+        /* Forged: this kind's byte on the slot (and generation) of a live object of
+         * another kind. The table must check the object's kind, not only the byte. */
+        for (int k = 0; k < N_KINDS; k++)
+            if (k != (int)p->kind)
+                expect_invalid(p, (mine & 0xff00000000000000ull) | (live[k] & 0x00ffffffffffffffull),
+                               "forged (this kind's byte, another kind's live slot)");
+        /* Forged numbers. */
+        expect_invalid(p, UINT64_MAX, "forged (UINT64_MAX)");
+        expect_invalid(p, mine + 1, "forged (id+1)");
+        expect_invalid(p, mine - 1, "forged (id-1)");
+        expect_invalid(p, mine + (1ull << 32), "forged (next generation)");
+        expect_invalid(p, mine & 0xff000000ffffffffull, "forged (generation 0)");
+        expect_invalid(p, mine | 0x00000000ffffffffull, "forged (slot 2^32-1)");
+        expect_invalid(p, 1, "forged (1)");
+        for (int r = 0; r < 64; r++) {
+            uint64_t x = rng();
+            if (x != mine) expect_invalid(p, x, "forged (random)");
+        }
+        for (int r = 0; r < 64; r++) {
+            /* Right kind byte, random generation and slot. */
+            uint64_t x = (mine & 0xff00000000000000ull) | (rng() & 0x00ffffffffffffffull);
+            if (x != mine) expect_invalid(p, x, "forged (random, right kind)");
+        }
+        for (int r = 0; r < 64; r++) {
+            /* Right kind and slot, another generation. */
+            uint64_t x = (mine & 0xff000000ffffffffull) | ((rng() & 0x00ffffffull) << 32);
+            if (x != mine) expect_invalid(p, x, "forged (random generation)");
+        }
+    }
+
+    /* After all that, the live handles still work. */
+    for (size_t i = 0; i < N_PROBES; i++) {
+        if (strstr(probes[i].name, "close") || strstr(probes[i].name, "stream") ||
+            strstr(probes[i].name, "file_seek") || strstr(probes[i].name, "file_read"))
+            continue;
+        EXPECT(probes[i].fn(live[probes[i].kind]) == BERTH_OK);
+    }
+}
+
+/* ---- 3. strings, lengths, offsets, seeks, streams, statuses ---------------------------- */
+
+static void test_bad_strings(void) {
+    berth_runtime rt = {live[K_RUNTIME]};
+    berth_fs fs = {live[K_FS]};
+    char *s = NULL;
+    berth_runtime rt_out = {0};
+    berth_image image_out = {0};
+    berth_file file_out = {0};
+    berth_stream stream_out = {0};
+    berth_bytes bytes = {NULL, 0};
+
+    for (size_t i = 0; i < N_BAD_UTF8; i++) {
+        const char *bad = bad_utf8[i];
+        EXPECT_STATUS(berth_runtime_open(&rt_out, bad, NULL), BERTH_ERR_INVALID_ARGUMENT);
+        EXPECT_CONTAINS(berth_last_error_message(), "UTF-8");
+        EXPECT_STATUS(berth_runtime_open(&rt_out, endpoint, bad), BERTH_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(berth_runtime_find_images(&s, rt, bad), BERTH_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(berth_runtime_open_image(&image_out, rt, bad), BERTH_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(berth_fs_stat(&s, fs, bad), BERTH_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(berth_fs_lstat(&s, fs, bad), BERTH_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(berth_fs_readlink(&s, fs, bad), BERTH_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(berth_fs_eval_symlink(&s, fs, bad), BERTH_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(berth_fs_read_dir(&s, fs, bad), BERTH_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(berth_fs_read_file(&bytes, fs, bad), BERTH_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(berth_fs_open(&file_out, fs, bad), BERTH_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(berth_fs_walk(&stream_out, fs, bad), BERTH_ERR_INVALID_ARGUMENT);
+    }
+    EXPECT(s == NULL && bytes.data == NULL && bytes.len == 0);
+    EXPECT(rt_out.id == 0 && image_out.id == 0 && file_out.id == 0 && stream_out.id == 0);
+
+    /* Empty strings. An empty endpoint is malformed; empty options are no options; an
+     * empty pattern matches nothing sensible and is refused; an empty path is the root
+     * (every path is taken from "/"). */
+    EXPECT_STATUS(berth_runtime_open(&rt_out, "", NULL), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT(rt_out.id == 0);
+    if (EXPECT_OK(berth_runtime_open(&rt_out, endpoint, ""))) EXPECT_OK(berth_runtime_close(rt_out));
+    if (EXPECT_OK(berth_runtime_open(&rt_out, endpoint, "{}"))) EXPECT_OK(berth_runtime_close(rt_out));
+    rt_out.id = 0;
+    EXPECT_STATUS(berth_runtime_find_images(&s, rt, ""), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(berth_runtime_find_images(&s, rt, "   "), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(berth_runtime_open_image(&image_out, rt, ""), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT(s == NULL && image_out.id == 0);
+
+    if (EXPECT_OK(berth_fs_stat(&s, fs, ""))) {
+        EXPECT_CONTAINS(s, "\"type\":\"dir\"");
+        berth_string_free(s);
+        s = NULL;
+    }
+    if (EXPECT_OK(berth_fs_lstat(&s, fs, ""))) {
+        EXPECT_CONTAINS(s, "\"type\":\"dir\"");
+        berth_string_free(s);
+        s = NULL;
+    }
+    if (EXPECT_OK(berth_fs_eval_symlink(&s, fs, ""))) {
+        EXPECT_STREQ(s, "/");
+        berth_string_free(s);
+        s = NULL;
+    }
+    {
+        char *root = NULL;
+        if (EXPECT_OK(berth_fs_read_dir(&s, fs, "")) && EXPECT_OK(berth_fs_read_dir(&root, fs, "/")))
+            EXPECT_STREQ(s, root);
+        berth_string_free(s);
+        berth_string_free(root);
+        s = NULL;
+    }
+    EXPECT_STATUS(berth_fs_readlink(&s, fs, ""), BERTH_ERR_INVALID_ARGUMENT); /* the root is no symlink */
+    EXPECT_STATUS(berth_fs_read_file(&bytes, fs, ""), BERTH_ERR_INVALID_ARGUMENT); /* a directory */
+    EXPECT_STATUS(berth_fs_open(&file_out, fs, ""), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT(s == NULL && bytes.data == NULL && file_out.id == 0);
+    if (EXPECT_OK(berth_fs_walk(&stream_out, fs, ""))) {
+        int items = 0;
+        while (berth_stream_next(&s, stream_out, -1) == BERTH_OK) {
+            if (items == 0) EXPECT_CONTAINS(s, "\"path\":\"/\"");
+            items++;
+            berth_string_free(s);
+        }
+        s = NULL;
+        EXPECT(items == 16);
+        EXPECT_OK(berth_stream_close(stream_out));
+    }
+
+    /* Paths that try to leave the root stay inside it. */
+    if (EXPECT_OK(berth_fs_eval_symlink(&s, fs, "../../../../etc/os-release"))) {
+        EXPECT_STREQ(s, "/usr/lib/os-release");
+        berth_string_free(s);
+        s = NULL;
+    }
+    /* A very long path is just not found. */
+    {
+        size_t len = 1 << 16;
+        char *longpath = malloc(len + 1);
+        REQUIRE(longpath != NULL);
+        for (size_t i = 0; i < len; i++) longpath[i] = (i % 8 == 0) ? '/' : 'a';
+        longpath[len] = '\0';
+        EXPECT_STATUS(berth_fs_stat(&s, fs, longpath), BERTH_ERR_NOT_FOUND);
+        free(longpath);
+    }
+    /* Out-of-range layer index. */
+    {
+        berth_image image = {live[K_IMAGE]};
+        berth_layer l = {0};
+        EXPECT_STATUS(berth_image_layer(&l, image, (size_t)-1), BERTH_ERR_NOT_FOUND);
+        EXPECT_STATUS(berth_image_layer(&l, image, 2), BERTH_ERR_NOT_FOUND);
+        EXPECT(l.id == 0);
+    }
+}
+
+static void test_lengths_offsets_seeks(void) {
+    berth_file f = {0};
+    berth_fs fs = {live[K_FS]};
+    unsigned char buf[512];
+    size_t n;
+    uint64_t pos;
+
+    REQUIRE_OK(berth_fs_open(&f, fs, "/usr/lib/os-release"));
+
+    /* len = SIZE_MAX on a buffer bigger than the file: exactly the file is written. */
+    memset(buf, 0xa5, sizeof buf);
+    n = 0;
+    EXPECT_OK(berth_file_read(&n, f, buf, SIZE_MAX));
+    EXPECT(n == OS_RELEASE_LEN);
+    EXPECT(memcmp(buf, os_release, OS_RELEASE_LEN) == 0);
+    for (size_t i = OS_RELEASE_LEN; i < sizeof buf; i++)
+        if (buf[i] != 0xa5) {
+            EXPECT(!"berth_file_read wrote past the end of the file's bytes");
+            break;
+        }
+    n = 99;
+    EXPECT_OK(berth_file_read(&n, f, buf, SIZE_MAX));
+    EXPECT(n == 0);
+
+    /* From a position inside the file: only what is left. */
+    EXPECT_OK(berth_file_seek(&pos, f, 120, BERTH_SEEK_SET));
+    memset(buf, 0xa5, sizeof buf);
+    EXPECT_OK(berth_file_read(&n, f, buf, SIZE_MAX));
+    EXPECT(n == 5 && memcmp(buf, os_release + 120, 5) == 0 && buf[5] == 0xa5);
+    EXPECT_OK(berth_file_seek(&pos, f, 0, BERTH_SEEK_SET));
+    EXPECT_OK(berth_file_read(&n, f, buf, SIZE_MAX / 2 + 1));
+    EXPECT(n == OS_RELEASE_LEN);
+
+    memset(buf, 0xa5, sizeof buf);
+    EXPECT_OK(berth_file_read_at(&n, f, buf, SIZE_MAX, 0));
+    EXPECT(n == OS_RELEASE_LEN && memcmp(buf, os_release, OS_RELEASE_LEN) == 0 && buf[OS_RELEASE_LEN] == 0xa5);
+    memset(buf, 0xa5, sizeof buf);
+    EXPECT_OK(berth_file_read_at(&n, f, buf, SIZE_MAX, 100));
+    EXPECT(n == 25 && memcmp(buf, os_release + 100, 25) == 0 && buf[25] == 0xa5);
+    static const uint64_t past[] = {OS_RELEASE_LEN, OS_RELEASE_LEN + 1, 1ull << 32, 1ull << 62,
+                                    INT64_MAX, (uint64_t)INT64_MAX + 1, UINT64_MAX - 1, UINT64_MAX};
+    for (size_t i = 0; i < sizeof past / sizeof past[0]; i++) {
+        memset(buf, 0xa5, sizeof buf);
+        n = 99;
+        EXPECT_OK(berth_file_read_at(&n, f, buf, SIZE_MAX, past[i]));
+        EXPECT(n == 0 && buf[0] == 0xa5);
+        n = 99;
+        EXPECT_OK(berth_file_read_at(&n, f, buf, 10, past[i]));
+        EXPECT(n == 0);
+    }
+
+    /* Seeks: before the start and unknown whence are INVALID_ARGUMENT; the position
+     * stays where it was. */
+    EXPECT_OK(berth_file_seek(&pos, f, 33, BERTH_SEEK_SET));
+    EXPECT_STATUS(berth_file_seek(&pos, f, -1, BERTH_SEEK_SET), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(berth_file_seek(&pos, f, INT64_MIN, BERTH_SEEK_SET), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(berth_file_seek(&pos, f, -34, BERTH_SEEK_CUR), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(berth_file_seek(&pos, f, INT64_MIN, BERTH_SEEK_CUR), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(berth_file_seek(&pos, f, -(OS_RELEASE_LEN + 1), BERTH_SEEK_END), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(berth_file_seek(&pos, f, INT64_MIN, BERTH_SEEK_END), BERTH_ERR_INVALID_ARGUMENT);
+    static const int32_t bad_whence[] = {3, 4, -1, 99, INT32_MAX, INT32_MIN};
+    for (size_t i = 0; i < sizeof bad_whence / sizeof bad_whence[0]; i++) {
+        EXPECT_STATUS(berth_file_seek(&pos, f, 0, bad_whence[i]), BERTH_ERR_INVALID_ARGUMENT);
+        EXPECT_CONTAINS(berth_last_error_message(), "whence");
+    }
+    EXPECT_OK(berth_file_seek(&pos, f, 0, BERTH_SEEK_CUR));
+    EXPECT(pos == 33);
+
+    /* Far past the end is allowed; reads there give 0; the arithmetic never wraps. */
+    EXPECT_OK(berth_file_seek(&pos, f, INT64_MAX, BERTH_SEEK_SET));
+    EXPECT(pos == (uint64_t)INT64_MAX);
+    n = 99;
+    EXPECT_OK(berth_file_read(&n, f, buf, sizeof buf));
+    EXPECT(n == 0);
+    EXPECT_OK(berth_file_seek(&pos, f, INT64_MAX, BERTH_SEEK_CUR));
+    EXPECT(pos == UINT64_MAX - 1);
+    EXPECT_OK(berth_file_seek(&pos, f, 1, BERTH_SEEK_CUR));
+    EXPECT(pos == UINT64_MAX);
+    n = 99;
+    EXPECT_OK(berth_file_read(&n, f, buf, SIZE_MAX));
+    EXPECT(n == 0);
+    berth_status st = berth_file_seek(&pos, f, 1, BERTH_SEEK_CUR); /* would pass 2^64 */
+    EXPECT(st == BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT_OK(berth_file_seek(&pos, f, 0, BERTH_SEEK_CUR));
+    EXPECT(pos == UINT64_MAX);
+    EXPECT_OK(berth_file_seek(&pos, f, INT64_MAX, BERTH_SEEK_END));
+    EXPECT(pos == (uint64_t)INT64_MAX + OS_RELEASE_LEN);
+    /* read_at does not care where the position is. */
+    EXPECT_OK(berth_file_read_at(&n, f, buf, 4, 0));
+    EXPECT(n == 4 && memcmp(buf, os_release, 4) == 0);
+
+    EXPECT_OK(berth_file_close(f));
+}
+
+static void test_streams_and_statuses(void) {
+    berth_fs fs = {live[K_FS]};
+    berth_stream w = {0};
+    char *s = NULL;
+
+    REQUIRE_OK(berth_fs_walk(&w, fs, "/var"));
+    EXPECT_OK(berth_stream_skip_dir(w)); /* before any item: nothing to skip */
+    EXPECT_OK(berth_stream_skip_dir(w));
+    int items = 0;
+    while (berth_stream_next(&s, w, 0) == BERTH_OK) {
+        items++;
+        berth_string_free(s);
+        s = NULL;
+    }
+    EXPECT(items == 2); /* /var, /var/log */
+    static const int64_t timeouts[] = {-1, 0, 1, INT64_MAX, INT64_MIN};
+    for (int round = 0; round < 3; round++)
+        for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+            s = (char *)"sentinel";
+            EXPECT_STATUS(berth_stream_next(&s, w, timeouts[i]), BERTH_END);
+            EXPECT(s == NULL);
+        }
+    EXPECT_OK(berth_stream_skip_dir(w)); /* after the end: harmless */
+    EXPECT_STATUS(berth_stream_next(&s, w, -1), BERTH_END);
+    EXPECT_OK(berth_stream_close(w));
+
+    /* skip_dir after every item: only the root's own entries. */
+    REQUIRE_OK(berth_fs_walk(&w, fs, "/"));
+    items = 0;
+    while (berth_stream_next(&s, w, -1) == BERTH_OK) {
+        items++;
+        berth_string_free(s);
+        s = NULL;
+        if (items > 1) EXPECT_OK(berth_stream_skip_dir(w));
+    }
+    EXPECT(items == 5); /* /, /bin, /etc, /usr, /var */
+    EXPECT_OK(berth_stream_close(w));
+
+    EXPECT_STREQ(berth_status_string(12345), "unknown");
+    EXPECT_STREQ(berth_status_string(-12345), "unknown");
+    EXPECT_STREQ(berth_status_string(INT32_MIN), "unknown");
+    EXPECT_STREQ(berth_status_string(INT32_MAX), "unknown");
+    EXPECT_STREQ(berth_status_string(-20), "invalid_handle");
+    EXPECT(berth_last_error_message() != NULL);
+}
+
+/* A new thread has its own last error: "" and OK until something fails on it. */
+static char thread_error_seen[512];
+static void *fresh_thread(void *arg) {
+    berth_fs fs = {*(uint64_t *)arg};
+    char *s = NULL;
+    const char *m = berth_last_error_message();
+    EXPECT(m != NULL);
+    EXPECT_STREQ(m, "");
+    EXPECT(berth_last_error_status() == BERTH_OK);
+    EXPECT_STATUS(berth_fs_stat(&s, fs, "/only/on/the/thread"), BERTH_ERR_NOT_FOUND);
+    m = berth_last_error_message();
+    EXPECT(m != NULL);
+    snprintf(thread_error_seen, sizeof thread_error_seen, "%s", m ? m : "");
+    return NULL;
+}
+
+static void test_last_error_per_thread(void) {
+    berth_fs fs = {live[K_FS]};
+    char *s = NULL;
+    pthread_t t;
+    EXPECT_STATUS(berth_fs_stat(&s, fs, "/only/on/main"), BERTH_ERR_NOT_FOUND);
+    REQUIRE(pthread_create(&t, NULL, fresh_thread, &live[K_FS]) == 0);
+    REQUIRE(pthread_join(t, NULL) == 0);
+    EXPECT_CONTAINS(thread_error_seen, "/only/on/the/thread");
+    EXPECT_CONTAINS(berth_last_error_message(), "/only/on/main");
+    EXPECT(berth_last_error_status() == BERTH_ERR_NOT_FOUND);
+}
+
+/* ---- 4. threads ------------------------------------------------------------------------- */
+
+static pthread_mutex_t progress_lock = PTHREAD_MUTEX_INITIALIZER;
+static long iterations_done;
+static int stop_now;
+
+struct closing_shared {
+    berth_runtime rt;
+    berth_image image;
+    berth_layer layer;
+    berth_fs fs;
+    berth_file file;
+};
+struct closing_result {
+    long ok, invalid, other;
+    long final_ok; /* calls that still succeeded on the last round, after every close */
+};
+
+/* OK or INVALID_HANDLE only; anything else fails the test. */
+static int tally(struct closing_result *r, berth_status st, const char *what, int final) {
+    if (st == BERTH_OK || st == BERTH_END) {
+        r->ok++;
+        if (final) r->final_ok++;
+        return 1;
+    }
+    if (st == BERTH_ERR_INVALID_HANDLE) {
+        r->invalid++;
+        return 0;
+    }
+    r->other++;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s from a thread while handles were being closed: %s (%d)", what,
+             berth_status_string(st), (int)st);
+    check_failed(__FILE__, __LINE__, msg, 0);
+    return 0;
+}
+
+static void closing_round(const struct closing_shared *sh, struct closing_result *r, long round, int final) {
+    char *s = NULL;
+    berth_bytes b = {NULL, 0};
+    unsigned char buf[256];
+    size_t n = 0;
+
+    if (tally(r, berth_runtime_info(&s, sh->rt), "berth_runtime_info", final)) berth_string_free(s);
+    s = NULL;
+    if (tally(r, berth_runtime_find_images(&s, sh->rt, "sample"), "berth_runtime_find_images", final)) {
+        EXPECT_CONTAINS(s, "sample:latest");
+        berth_string_free(s);
+    }
+    s = NULL;
+    if (round % 4 == 0) {
+        berth_image im = {0};
+        if (tally(r, berth_runtime_open_image(&im, sh->rt, "sample"), "berth_runtime_open_image", final)) {
+            berth_fs ifs = {0};
+            if (EXPECT_OK(berth_image_filesystem(&ifs, im))) {
+                EXPECT_OK(berth_fs_read_file(&b, ifs, "/etc/os-release"));
+                EXPECT(b.len == OS_RELEASE_LEN);
+                berth_bytes_free(b);
+                b.data = NULL;
+                b.len = 0;
+                EXPECT_OK(berth_fs_close(ifs));
+            }
+            EXPECT_OK(berth_image_close(im));
+        }
+    }
+    if (tally(r, berth_image_id(&s, sh->image), "berth_image_id", final)) berth_string_free(s);
+    s = NULL;
+    if (tally(r, berth_image_inspect(&s, sh->image), "berth_image_inspect", final)) berth_string_free(s);
+    s = NULL;
+    size_t layers = 0;
+    if (tally(r, berth_image_layer_count(&layers, sh->image), "berth_image_layer_count", final)) EXPECT(layers == 2);
+    {
+        berth_layer l = {0};
+        if (tally(r, berth_image_layer(&l, sh->image, 1), "berth_image_layer", final)) {
+            EXPECT_OK(berth_layer_changes(&s, l));
+            berth_string_free(s);
+            s = NULL;
+            EXPECT_OK(berth_layer_close(l));
+        }
+    }
+    if (round % 3 == 0) {
+        berth_fs ifs = {0};
+        if (tally(r, berth_image_filesystem(&ifs, sh->image), "berth_image_filesystem", final))
+            EXPECT_OK(berth_fs_close(ifs));
+    }
+    if (tally(r, berth_layer_inspect(&s, sh->layer), "berth_layer_inspect", final)) berth_string_free(s);
+    s = NULL;
+    if (tally(r, berth_layer_changes(&s, sh->layer), "berth_layer_changes", final)) berth_string_free(s);
+    s = NULL;
+
+    if (tally(r, berth_fs_stat(&s, sh->fs, "/etc/os-release"), "berth_fs_stat", final)) {
+        EXPECT_CONTAINS(s, "\"size\":125");
+        berth_string_free(s);
+    }
+    s = NULL;
+    if (tally(r, berth_fs_read_file(&b, sh->fs, "/usr/lib/os-release"), "berth_fs_read_file", final)) {
+        EXPECT(b.len == OS_RELEASE_LEN && memcmp(b.data, os_release, OS_RELEASE_LEN) == 0);
+        berth_bytes_free(b);
+    }
+    b.data = NULL;
+    b.len = 0;
+    {
+        berth_file f = {0};
+        if (tally(r, berth_fs_open(&f, sh->fs, "/etc/os-release"), "berth_fs_open", final)) {
+            EXPECT_OK(berth_file_read(&n, f, buf, sizeof buf));
+            EXPECT(n == OS_RELEASE_LEN && memcmp(buf, os_release, OS_RELEASE_LEN) == 0);
+            EXPECT_OK(berth_file_close(f));
+        }
+    }
+    {
+        berth_stream w = {0};
+        if (tally(r, berth_fs_walk(&w, sh->fs, "/"), "berth_fs_walk", final)) {
+            int items = 0;
+            berth_status st;
+            while ((st = berth_stream_next(&s, w, -1)) == BERTH_OK) {
+                items++;
+                berth_string_free(s);
+            }
+            s = NULL;
+            EXPECT_STATUS(st, BERTH_END);
+            EXPECT(items == 16);
+            EXPECT_OK(berth_stream_close(w));
+        }
+    }
+    if (tally(r, berth_file_read_at(&n, sh->file, buf, sizeof buf, 10), "berth_file_read_at", final))
+        EXPECT(n == OS_RELEASE_LEN - 10 && memcmp(buf, os_release + 10, n) == 0);
+    if (tally(r, berth_file_stat(&s, sh->file), "berth_file_stat", final)) berth_string_free(s);
+    s = NULL;
+}
+
+struct closing_arg {
+    const struct closing_shared *sh;
+    struct closing_result result;
+};
+
+static void *closing_thread(void *p) {
+    struct closing_arg *a = p;
+    for (long round = 0;; round++) {
+        pthread_mutex_lock(&progress_lock);
+        int stop = stop_now;
+        pthread_mutex_unlock(&progress_lock);
+        /* One more round after the stop: every handle is closed by then. */
+        closing_round(a->sh, &a->result, round, stop);
+        pthread_mutex_lock(&progress_lock);
+        iterations_done++;
+        pthread_mutex_unlock(&progress_lock);
+        if (stop) break;
+    }
+    return NULL;
+}
+
+/* Waits until the threads have finished `more` more rounds (at most 120 s). */
+static void wait_rounds(long more) {
+    pthread_mutex_lock(&progress_lock);
+    long target = iterations_done + more;
+    pthread_mutex_unlock(&progress_lock);
+    for (int waited = 0; waited < 120000; waited += 2) {
+        pthread_mutex_lock(&progress_lock);
+        long done = iterations_done;
+        pthread_mutex_unlock(&progress_lock);
+        if (done >= target) return;
+        sleep_ms(2);
+    }
+    REQUIRE(!"the threads stopped making progress");
+}
+
+static void test_close_while_in_use(void) {
+    enum { THREADS = 4 };
+    struct closing_shared sh;
+    struct closing_arg args[THREADS];
+    pthread_t threads[THREADS];
+
+    memset(&sh, 0, sizeof sh);
+    REQUIRE_OK(berth_runtime_open(&sh.rt, endpoint, NULL));
+    REQUIRE_OK(berth_runtime_open_image(&sh.image, sh.rt, "sample"));
+    REQUIRE_OK(berth_image_layer(&sh.layer, sh.image, 1));
+    REQUIRE_OK(berth_image_filesystem(&sh.fs, sh.image));
+    REQUIRE_OK(berth_fs_open(&sh.file, sh.fs, "/etc/os-release"));
+    iterations_done = 0;
+    stop_now = 0;
+    for (int i = 0; i < THREADS; i++) {
+        memset(&args[i], 0, sizeof args[i]);
+        args[i].sh = &sh;
+        REQUIRE(pthread_create(&threads[i], NULL, closing_thread, &args[i]) == 0);
+    }
+    /* Each step waits for more rounds than there are threads, so at least one round
+     * starts after each close. */
+    wait_rounds(THREADS);
+    EXPECT_OK(berth_runtime_close(sh.rt));
+    wait_rounds(THREADS + 2);
+    EXPECT_OK(berth_image_close(sh.image));
+    wait_rounds(THREADS + 2);
+    EXPECT_OK(berth_layer_close(sh.layer));
+    wait_rounds(THREADS + 2);
+    EXPECT_OK(berth_fs_close(sh.fs));
+    wait_rounds(THREADS + 2);
+    EXPECT_OK(berth_file_close(sh.file));
+    wait_rounds(THREADS + 2);
+    pthread_mutex_lock(&progress_lock);
+    stop_now = 1;
+    pthread_mutex_unlock(&progress_lock);
+    long ok = 0, invalid = 0, other = 0;
+    for (int i = 0; i < THREADS; i++) {
+        REQUIRE(pthread_join(threads[i], NULL) == 0);
+        ok += args[i].result.ok;
+        invalid += args[i].result.invalid;
+        other += args[i].result.other;
+        EXPECT(args[i].result.final_ok == 0); /* everything was closed by the last round */
+    }
+    printf("close while in use: %ld rounds, %ld calls ok, %ld invalid_handle, %ld other\n",
+           iterations_done, ok, invalid, other);
+    EXPECT(ok > 0 && invalid > 0 && other == 0);
+    /* Closing again is just INVALID_HANDLE. */
+    EXPECT_STATUS(berth_runtime_close(sh.rt), BERTH_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(berth_image_close(sh.image), BERTH_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(berth_layer_close(sh.layer), BERTH_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(berth_fs_close(sh.fs), BERTH_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(berth_file_close(sh.file), BERTH_ERR_INVALID_HANDLE);
+}
+
+/* 8 threads on one runtime, one filesystem, one file and one walk. */
+struct sharing {
+    berth_runtime rt;
+    berth_fs fs;
+    berth_file file;
+    berth_stream walk;
+    pthread_mutex_t lock;
+    char walked[32][128];
+    int n_walked;
+};
+
+static void *sharing_thread(void *p) {
+    struct sharing *sh = p;
+    unsigned char buf[256];
+    size_t n;
+    char *s = NULL;
+    char mine[64];
+    snprintf(mine, sizeof mine, "/missing/thread-%p", (void *)&mine);
+
+    /* The shared walk: each item goes to exactly one thread. */
+    for (;;) {
+        berth_status st = berth_stream_next(&s, sh->walk, -1);
+        if (st == BERTH_END) break;
+        if (!EXPECT_OK(st)) break;
+        const char *path = strstr(s, "\"path\":\"");
+        pthread_mutex_lock(&sh->lock);
+        if (path && sh->n_walked < 32) {
+            snprintf(sh->walked[sh->n_walked], sizeof sh->walked[0], "%.*s",
+                     (int)(strchr(path + 8, '"') - (path + 8)), path + 8);
+            sh->n_walked++;
+        }
+        pthread_mutex_unlock(&sh->lock);
+        berth_string_free(s);
+        s = NULL;
+    }
+
+    for (int i = 0; i < 40; i++) {
+        berth_bytes b = {NULL, 0};
+        if (EXPECT_OK(berth_fs_read_file(&b, sh->fs, "/etc/os-release"))) {
+            EXPECT(b.len == OS_RELEASE_LEN && memcmp(b.data, os_release, OS_RELEASE_LEN) == 0);
+            berth_bytes_free(b);
+        }
+        /* Its own handle to the same file, read in odd-sized chunks. */
+        berth_file f = {0};
+        if (EXPECT_OK(berth_fs_open(&f, sh->fs, "/usr/lib/os-release"))) {
+            size_t total = 0, chunk = (size_t)(i % 13) + 1;
+            while (total < sizeof buf && berth_file_read(&n, f, buf + total, chunk) == BERTH_OK && n > 0)
+                total += n;
+            EXPECT(total == OS_RELEASE_LEN && memcmp(buf, os_release, OS_RELEASE_LEN) == 0);
+            EXPECT_OK(berth_file_close(f));
+        }
+        /* The shared file handle: positional reads only (its position is shared). */
+        uint64_t off = (uint64_t)(i * 7) % OS_RELEASE_LEN;
+        if (EXPECT_OK(berth_file_read_at(&n, sh->file, buf, 32, off))) {
+            size_t want = OS_RELEASE_LEN - off < 32 ? OS_RELEASE_LEN - off : 32;
+            EXPECT(n == want && memcmp(buf, os_release + off, want) == 0);
+        }
+        if (EXPECT_OK(berth_fs_stat(&s, sh->fs, "/etc/motd"))) {
+            EXPECT_CONTAINS(s, "\"size\":55");
+            berth_string_free(s);
+        }
+        s = NULL;
+        if (i % 8 == 0) {
+            if (EXPECT_OK(berth_runtime_find_images(&s, sh->rt, "sample:latest"))) {
+                EXPECT_CONTAINS(s, "sample:latest");
+                berth_string_free(s);
+            }
+            s = NULL;
+        }
+        /* Last errors stay per thread while all of them fail at once. */
+        EXPECT_STATUS(berth_fs_stat(&s, sh->fs, mine), BERTH_ERR_NOT_FOUND);
+        EXPECT_CONTAINS(berth_last_error_message(), mine);
+    }
+    return NULL;
+}
+
+static void test_shared_by_eight(void) {
+    enum { THREADS = 8 };
+    struct sharing sh;
+    pthread_t threads[THREADS];
+    memset(&sh, 0, sizeof sh);
+    pthread_mutex_init(&sh.lock, NULL);
+    REQUIRE_OK(berth_runtime_open(&sh.rt, endpoint, NULL));
+    berth_image image = {0};
+    REQUIRE_OK(berth_runtime_open_image(&image, sh.rt, "sample"));
+    REQUIRE_OK(berth_image_filesystem(&sh.fs, image));
+    REQUIRE_OK(berth_fs_open(&sh.file, sh.fs, "/etc/os-release"));
+    REQUIRE_OK(berth_fs_walk(&sh.walk, sh.fs, "/"));
+    for (int i = 0; i < THREADS; i++) REQUIRE(pthread_create(&threads[i], NULL, sharing_thread, &sh) == 0);
+    for (int i = 0; i < THREADS; i++) REQUIRE(pthread_join(threads[i], NULL) == 0);
+
+    /* The walk's 16 entries went out once each. */
+    EXPECT(sh.n_walked == 16);
+    for (int i = 0; i < sh.n_walked; i++)
+        for (int j = i + 1; j < sh.n_walked; j++)
+            if (strcmp(sh.walked[i], sh.walked[j]) == 0) {
+                EXPECT(!"a walk entry was handed to two threads");
+                fprintf(stderr, "    duplicate: %s\n", sh.walked[i]);
+            }
+    EXPECT_OK(berth_stream_close(sh.walk));
+    EXPECT_OK(berth_file_close(sh.file));
+    EXPECT_OK(berth_fs_close(sh.fs));
+    EXPECT_OK(berth_image_close(image));
+    EXPECT_OK(berth_runtime_close(sh.rt));
+    pthread_mutex_destroy(&sh.lock);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s oci-archive:///ABS/PATH/sample/sample.oci.tar\n", argv[0]);
+        return 2;
+    }
+    endpoint = argv[1];
+
+    for (int k = 0; k < N_KINDS; k++) {
+        live[k] = open_one((enum kind)k);
+        REQUIRE(live[k] != 0);
+    }
+    {
+        berth_fs fs = {live[K_FS]};
+        berth_bytes b = {NULL, 0};
+        REQUIRE_OK(berth_fs_read_file(&b, fs, "/usr/lib/os-release"));
+        REQUIRE(b.len == OS_RELEASE_LEN);
+        memcpy(os_release, b.data, OS_RELEASE_LEN);
+        berth_bytes_free(b);
+    }
+
+    test_last_error_per_thread();
+    test_null_arguments();
+    test_bad_handles();
+    test_bad_strings();
+    test_lengths_offsets_seeks();
+    test_streams_and_statuses();
+
+    /* The tidy order: streams and files, filesystems, layers, images, runtime. */
+    static const enum kind order[] = {K_STREAM, K_FILE, K_FS, K_LAYER, K_IMAGE, K_RUNTIME};
+    for (size_t i = 0; i < N_KINDS; i++) EXPECT_OK(close_one(order[i], live[order[i]]));
+    for (size_t i = 0; i < N_KINDS; i++) EXPECT_STATUS(close_one(order[i], live[order[i]]), BERTH_ERR_INVALID_HANDLE);
+
+    test_close_while_in_use();
+    test_shared_by_eight();
+
+    return check_summary("test_misuse");
+}
