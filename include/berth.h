@@ -22,15 +22,17 @@
  * the call in progress finishes with the object, later calls get
  * BERTH_ERR_INVALID_HANDLE. Objects opened from another (an image from a runtime, a
  * file from a filesystem) keep what they need alive, so they may be closed in any
- * order; the tidy order is files and streams, then filesystems, layers, images, and
- * runtimes last. Blocking calls run on one internal thread pool and honour the
- * runtime's timeout_ms option.
+ * order; the tidy order is files, streams and execs, then filesystems, layers, images,
+ * containers, and runtimes last. Blocking calls run on one internal thread pool and
+ * honour the runtime's timeout_ms option; closing a stream or an exec handle wakes a
+ * thread waiting in its _next call (BERTH_ERR_CANCELLED).
  */
 
 
 #ifndef BERTH_H
 #define BERTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +44,15 @@
 #define BERTH_VERSION "0.1.0"
 #define BERTH_ABI_VERSION 1
 
+
+// `kind` of a `berth_exec_event`: bytes the process wrote to its stdout (or its tty).
+#define BERTH_EXEC_STDOUT 1
+
+// `kind` of a `berth_exec_event`: bytes the process wrote to its stderr.
+#define BERTH_EXEC_STDERR 2
+
+// `kind` of a `berth_exec_event`: the process exited; `exit_code` is set.
+#define BERTH_EXEC_EXIT 3
 
 // `whence` for `berth_file_seek`: from the start of the file.
 #define BERTH_SEEK_SET 0
@@ -97,18 +108,47 @@ typedef struct {
   size_t len;
 } berth_bytes;
 
+// A container of a daemon runtime (containerd). Close with `berth_container_close`;
+// closing the handle does not stop or delete the container.
+typedef struct {
+  uint64_t id;
+} berth_container;
+
 // A read-only filesystem (an image's, a layer's, a container's). Close with `berth_fs_close`.
 typedef struct {
   uint64_t id;
 } berth_fs;
+
+// The result of `berth_container_exec_output`: the exit code and everything the process
+// wrote. Free it whole with `berth_exec_output_free`.
+typedef struct {
+  int32_t exit_code;
+  berth_bytes stdout_data;
+  berth_bytes stderr_data;
+} berth_exec_output;
+
+// A process started in a running container by `berth_container_exec`: write its stdin,
+// read its output and exit with `berth_exec_next`. Close with `berth_exec_close`.
+typedef struct {
+  uint64_t id;
+} berth_exec;
+
+// One event of a running exec, from `berth_exec_next`: `kind` is BERTH_EXEC_STDOUT or
+// BERTH_EXEC_STDERR with the bytes in `data` (free them with `berth_bytes_free`), or
+// BERTH_EXEC_EXIT with `exit_code` set (and `data` empty).
+typedef struct {
+  int32_t kind;
+  int32_t exit_code;
+  berth_bytes data;
+} berth_exec_event;
 
 // An open file of a filesystem. Close with `berth_file_close`.
 typedef struct {
   uint64_t id;
 } berth_file;
 
-// A stream of items (a walk; later pull progress, exec output, logs, events), read with
-// `berth_stream_next`. Closing it cancels its work.
+// A stream of items (a walk, pull progress, events), read with `berth_stream_next`.
+// Closing it cancels its work.
 typedef struct {
   uint64_t id;
 } berth_stream;
@@ -127,11 +167,6 @@ typedef struct {
 typedef struct {
   uint64_t id;
 } berth_runtime;
-
-// A container (daemon backends; reserved in this version).
-typedef struct {
-  uint64_t id;
-} berth_container;
 
 // A process of a container (daemon backends; reserved in this version).
 typedef struct {
@@ -186,6 +221,209 @@ void berth_string_free(char *s);
 // # Safety
 // `b` is a value from berth, not yet freed.
 void berth_bytes_free(berth_bytes b);
+
+// Closes a container handle. The container itself is left as it is (running, stopped):
+// stop and delete it first if it should go. Filesystems and execs opened from it stay
+// valid until closed.
+berth_status berth_container_close(berth_container c);
+
+// The container's ID (on containerd, its name). Asks nothing of the daemon. The caller
+// frees `*out` with `berth_string_free`.
+//
+// # Safety
+// `out` points to writable storage.
+berth_status berth_container_id(char **out, berth_container c);
+
+// The container's inspect document as JSON: the summary's fields (`id`, `names`,
+// `image`, `image_id`, `labels`, `state` with `status`, `pid`, `exit_code`, ...,
+// `created`, `pod`) plus `spec` (the OCI runtime spec as stored), `snapshotter`,
+// `snapshot_key` and `runtime` (schema: docs/schemas.md). The caller frees `*out` with
+// `berth_string_free`.
+//
+// Errors: NOT_FOUND (the container was deleted), UNAVAILABLE, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage.
+berth_status berth_container_inspect(char **out, berth_container c);
+
+// Starts the container's init process. Its exit is watched from before the start, so
+// `berth_container_wait` sees even an instant exit.
+//
+// Errors: CONFLICT (already started), NOT_FOUND, UNAVAILABLE, TIMEOUT.
+berth_status berth_container_start(berth_container c);
+
+// Stops the container: SIGTERM, then SIGKILL once `grace_ms` passed; `*out` is the
+// exit code (137 when it took SIGKILL). The call may take `grace_ms` plus the
+// runtime's timeout.
+//
+// Errors: CONFLICT (not running), TIMEOUT (still running after SIGKILL), NOT_FOUND.
+//
+// # Safety
+// `out` points to writable storage.
+berth_status berth_container_stop(int32_t *out, berth_container c, uint32_t grace_ms);
+
+// Sends `signal` (1 to 64, e.g. 9 for SIGKILL) to the container's init process.
+//
+// Errors: INVALID_ARGUMENT (not a signal number), CONFLICT or NOT_FOUND (not
+// running), TIMEOUT.
+berth_status berth_container_kill(berth_container c, int32_t signal);
+
+// Freezes every process of the container (cgroup freezer).
+//
+// Errors: CONFLICT or NOT_FOUND (not running), TIMEOUT.
+berth_status berth_container_pause(berth_container c);
+
+// Thaws a paused container.
+//
+// Errors: CONFLICT or NOT_FOUND (not paused), TIMEOUT.
+berth_status berth_container_resume(berth_container c);
+
+// Deletes the container with its task and snapshot. A running (or paused) container
+// needs `force` (it is killed first); without it the call fails with CONFLICT and
+// nothing changes. The handle stays open (later calls get NOT_FOUND); close it.
+//
+// Errors: CONFLICT, NOT_FOUND, TIMEOUT.
+berth_status berth_container_delete(berth_container c, bool force);
+
+// Waits for the container's init process to exit; `*out` is its exit code.
+// `timeout_ms` < 0 waits as long as it takes (the runtime's timeout does not apply);
+// when it passes first the call fails with TIMEOUT and the container runs on.
+//
+// Errors: TIMEOUT, NOT_FOUND (never started, or deleted), UNAVAILABLE.
+//
+// # Safety
+// `out` points to writable storage.
+berth_status berth_container_wait(int32_t *out, berth_container c, int64_t timeout_ms);
+
+// Changes the resource limits of the running container. `resources_json` is a JSON
+// object with any of `memory_bytes`, `cpu_shares`, `cpu_quota`, `cpu_period`,
+// `pids_limit` (schema: docs/schemas.md); absent fields are left as they are.
+//
+// Errors: INVALID_ARGUMENT (not an object, an unknown field), CONFLICT or NOT_FOUND
+// (not running), TIMEOUT.
+//
+// # Safety
+// `resources_json` is NUL-terminated.
+berth_status berth_container_update_resources(berth_container c, const char *resources_json);
+
+// The container's processes as a JSON array, read from the host's /proc: `pid` (in
+// the container), `host_pid`, `ppid`, `name`, `cmdline`, `cwd`, `environ`, `exe`,
+// `uids`, `gids`, `status`, `start_time`, `children` (schema: docs/schemas.md). Fields
+// the caller may not read are null or empty. The caller frees `*out` with
+// `berth_string_free`.
+//
+// Errors: CONFLICT or NOT_FOUND (not running), TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage.
+berth_status berth_container_processes(char **out, berth_container c);
+
+// The container's root filesystem, read-only: its image with what the container
+// changed on top, as it is at this call (running or stopped). Closed with
+// `berth_fs_close`.
+//
+// Errors: NOT_FOUND (deleted), NOT_SUPPORTED (a snapshotter berth cannot read),
+// TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage.
+berth_status berth_container_filesystem(berth_fs *out, berth_container c);
+
+// What the container changed relative to its image, as a JSON array of `{"path",
+// "kind"}` sorted by path, `kind` being `added`, `modified` or `deleted`. The caller
+// frees `*out` with `berth_string_free`.
+//
+// Errors: NOT_FOUND, NOT_SUPPORTED (a copying snapshotter), TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage.
+berth_status berth_container_changes(char **out, berth_container c);
+
+// Runs a process in the running container to its end and collects its output into
+// `*out` (exit code, stdout, stderr; free it with `berth_exec_output_free`).
+// `options_json` is a JSON object: `args` (the program and its arguments), and
+// optionally `env` (`KEY=VALUE` added to the container's), `cwd`, `user` (`uid[:gid]`),
+// `tty` (schema: docs/schemas.md). `stdin_data`/`stdin_len` are written to the
+// process's stdin, which is then closed; NULL and 0 give it no stdin at all, a
+// non-NULL pointer with length 0 an empty one (it reads EOF at once). `timeout_ms` < 0
+// waits as long as it takes; when it passes first the process is killed and the call
+// fails with TIMEOUT. A non-zero exit code is not an error.
+//
+// Errors: INVALID_ARGUMENT (bad options), CONFLICT or NOT_FOUND (container not
+// running), TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `options_json` is NUL-terminated; `stdin_data` is
+// NULL or points to `stdin_len` readable bytes.
+berth_status berth_container_exec_output(berth_exec_output *out,
+                                         berth_container c,
+                                         const char *options_json,
+                                         const uint8_t *stdin_data,
+                                         size_t stdin_len,
+                                         int64_t timeout_ms);
+
+// Frees the buffers of a `berth_exec_output`. An empty value is ignored.
+//
+// # Safety
+// `o` is a value from `berth_container_exec_output`, not yet freed.
+void berth_exec_output_free(berth_exec_output o);
+
+// Starts a process in the running container and returns at once; read its output and
+// exit with `berth_exec_next`, feed its stdin with `berth_exec_write_stdin` (when
+// `"stdin": true`). `options_json` is as for `berth_container_exec_output`, plus
+// `stdin` (open a stdin pipe) and `tty` (a terminal: output comes as stdout only, and
+// `berth_exec_resize` works). Closed with `berth_exec_close`.
+//
+// Errors: INVALID_ARGUMENT (bad options), CONFLICT or NOT_FOUND (container not
+// running), TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `options_json` is NUL-terminated.
+berth_status berth_container_exec(berth_exec *out, berth_container c, const char *options_json);
+
+// Writes `len` bytes to the process's stdin (waiting while the pipe is full, up to the
+// runtime's timeout). `len` 0 writes nothing.
+//
+// Errors: INVALID_ARGUMENT (started without `"stdin": true`, or stdin already
+// closed), IO (the process closed its stdin, e.g. it exited), TIMEOUT.
+//
+// # Safety
+// `data` points to `len` readable bytes (or is NULL with `len` 0).
+berth_status berth_exec_write_stdin(berth_exec e, const uint8_t *data, size_t len);
+
+// Closes the process's stdin: it reads EOF once it has read what was written.
+//
+// Errors: TIMEOUT, UNAVAILABLE.
+berth_status berth_exec_close_stdin(berth_exec e);
+
+// The next event of the process into `*out`: output (`kind` BERTH_EXEC_STDOUT or
+// BERTH_EXEC_STDERR, the bytes in `data`, freed with `berth_bytes_free`), then its exit
+// (BERTH_EXEC_EXIT, `exit_code` set, `data` empty), after all its output. Then
+// BERTH_END. `timeout_ms` < 0 waits as long as it takes; BERTH_ERR_TIMEOUT means
+// nothing came in time and the exec is still usable. A call waiting while another
+// thread closes the handle returns BERTH_ERR_CANCELLED. On any status but BERTH_OK,
+// `*out` is zeroed (nothing to free).
+//
+// # Safety
+// `out` points to writable storage.
+berth_status berth_exec_next(berth_exec_event *out, berth_exec e, int64_t timeout_ms);
+
+// Resizes the process's terminal to `width` columns and `height` rows.
+//
+// Errors: INVALID_ARGUMENT (started without `"tty": true`, or a zero size), TIMEOUT.
+berth_status berth_exec_resize(berth_exec e, uint32_t width, uint32_t height);
+
+// Sends `signal` (1 to 64) to the process.
+//
+// Errors: INVALID_ARGUMENT (not a signal number), NOT_FOUND or CONFLICT (it already
+// exited), TIMEOUT.
+berth_status berth_exec_kill(berth_exec e, int32_t signal);
+
+// Closes an exec handle. The process is not killed (call `berth_exec_kill` first if it
+// must stop), but nothing reads its output any more: a process that goes on writing
+// gets EPIPE or SIGPIPE. A `berth_exec_next` waiting in another thread returns
+// BERTH_ERR_CANCELLED.
+berth_status berth_exec_close(berth_exec e);
 
 // Closes a filesystem handle. Files opened from it stay valid until closed.
 berth_status berth_fs_close(berth_fs fs);
@@ -420,10 +658,249 @@ berth_status berth_runtime_open_image(berth_image *out, berth_runtime rt, const 
 // `out` points to writable storage.
 berth_status berth_detect(char **out);
 
+// Lists the runtime's containers as a JSON array of container summaries (`id`,
+// `names`, `image`, `image_id`, `labels`, `state` {`status`, `pid`, `exit_code`,
+// `started_at`, `finished_at`}, `created`, `pod`; schema: docs/schemas.md).
+// `filters_json` is NULL or a JSON array of filter strings in the backend's syntax
+// (containerd: `labels."key"==value`, `image==name`; several are ORed). The caller
+// frees `*out` with `berth_string_free`.
+//
+// Errors: INVALID_ARGUMENT (filters not an array of strings, or a filter the backend
+// refuses), NOT_SUPPORTED (a backend without containers), UNAVAILABLE, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `filters_json` is NULL or NUL-terminated.
+berth_status berth_runtime_list_containers(char **out, berth_runtime rt, const char *filters_json);
+
+// Lists the containers `pattern` matches (an exact ID or name, else an ID prefix), as
+// a JSON array like `berth_runtime_list_containers`. No match is an empty array.
+//
+// Errors: INVALID_ARGUMENT (an empty pattern), NOT_SUPPORTED, UNAVAILABLE, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `pattern` is NUL-terminated.
+berth_status berth_runtime_find_containers(char **out, berth_runtime rt, const char *pattern);
+
+// Creates a container (not started: see `berth_container_start`). `options_json` is a
+// JSON object: `image` (required, by the find rules) and optionally `name`, `args`,
+// `entrypoint`, `env`, `cwd`, `user`, `tty`, `stdin`, `hostname`, `labels`,
+// `annotations`, `mounts`, `resources`, `network` (`"none"` or `"host"`); what is
+// absent comes from the image, as `docker run` does (schema: docs/schemas.md).
+// On success `*out` is a new handle, closed with `berth_container_close`.
+//
+// Errors: INVALID_ARGUMENT (not an object, an unknown field, no image), NOT_FOUND (no
+// such image), AMBIGUOUS, ALREADY_EXISTS (the name is taken), NOT_SUPPORTED,
+// UNAVAILABLE, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `options_json` is NUL-terminated.
+berth_status berth_runtime_create_container(berth_container *out,
+                                            berth_runtime rt,
+                                            const char *options_json);
+
+// Opens the one container `pattern` matches (an exact ID or name, else an ID prefix).
+// On success `*out` is a new handle, closed with `berth_container_close`.
+//
+// Errors: NOT_FOUND (no match), AMBIGUOUS (several; the message lists them),
+// INVALID_ARGUMENT (an empty pattern), NOT_SUPPORTED, UNAVAILABLE, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `pattern` is NUL-terminated.
+berth_status berth_runtime_open_container(berth_container *out,
+                                          berth_runtime rt,
+                                          const char *pattern);
+
+// Gives the image `source` (by the find rules) the extra name `target` (a reference,
+// `repo:tag`).
+//
+// Errors: NOT_FOUND, AMBIGUOUS, INVALID_ARGUMENT (an empty or malformed name),
+// NOT_SUPPORTED, TIMEOUT.
+//
+// # Safety
+// `source` and `target` are NUL-terminated.
+berth_status berth_runtime_tag_image(berth_runtime rt, const char *source, const char *target);
+
+// Removes an image name; given an image ID, removes the image with all its names.
+//
+// Errors: NOT_FOUND, AMBIGUOUS, CONFLICT (a container uses it), INVALID_ARGUMENT (an
+// empty pattern), NOT_SUPPORTED, TIMEOUT.
+//
+// # Safety
+// `pattern` is NUL-terminated.
+berth_status berth_runtime_remove_image(berth_runtime rt, const char *pattern);
+
+// Imports the images of an oci-archive or docker-archive tar at `path` (on this host)
+// and lists them as a JSON array of image summaries. The caller frees `*out` with
+// `berth_string_free`.
+//
+// Errors: NOT_FOUND (no such file), CORRUPT (not an archive), NOT_SUPPORTED, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `path` is NUL-terminated.
+berth_status berth_runtime_import_images(char **out, berth_runtime rt, const char *path);
+
+// Writes the images that `patterns_json` (a JSON array of find patterns, at least one)
+// names to an oci-archive tar at `path` (on this host; replaced if it exists).
+//
+// Errors: INVALID_ARGUMENT (not a non-empty array of strings), NOT_FOUND, AMBIGUOUS,
+// IO, NOT_SUPPORTED, TIMEOUT.
+//
+// # Safety
+// `patterns_json` and `path` are NUL-terminated.
+berth_status berth_runtime_export_images(berth_runtime rt,
+                                         const char *patterns_json,
+                                         const char *path);
+
+// Pulls `reference` from its registry. Returns at once with a stream (closed with
+// `berth_stream_close`; closing it cancels the pull): each item of `berth_stream_next`
+// is a progress document `{"digest", "status", "offset", "total"}`, the last one
+// `{"status": "complete", "image": {image summary}}`, then BERTH_END. A failed pull
+// is returned by the `berth_stream_next` that meets it. `options_json` is NULL or a
+// JSON object with any of `username`, `password`, `platform`, `plain_http` (schema:
+// docs/schemas.md). The runtime's timeout does not bound the pull: pass a timeout to
+// `berth_stream_next`.
+//
+// Errors (of this call): INVALID_ARGUMENT (bad options, an empty reference).
+// Errors (of the stream): NOT_SUPPORTED, NOT_FOUND, PERMISSION_DENIED, UNAVAILABLE,
+// CORRUPT.
+//
+// # Safety
+// `out` points to writable storage; `reference` is NUL-terminated; `options_json` is
+// NULL or NUL-terminated.
+berth_status berth_runtime_pull(berth_stream *out,
+                                berth_runtime rt,
+                                const char *reference,
+                                const char *options_json);
+
+// Subscribes to the runtime's events from now on. On success `*out` is a stream
+// (closed with `berth_stream_close`, which ends the subscription) whose items are
+// event documents `{"time", "namespace", "topic", "kind", "container_id", "exec_id",
+// "pid", "exit_code", "image"}` (`kind` is berth's name: `task-exit`, `task-start`,
+// `container-create`, `image-delete`, ...; schema: docs/schemas.md). Read them with
+// `berth_stream_next` and a timeout: BERTH_ERR_TIMEOUT means none came in time, and
+// the stream stays usable. `filters_json` is NULL or a JSON array of filter strings
+// in the backend's syntax (containerd: `topic=="/tasks/exit"`, ...; several are ORed).
+// The call returns once the subscription is sent (a daemon that cannot be reached
+// fails it at once); an error later comes from `berth_stream_next`.
+//
+// Errors: INVALID_ARGUMENT (filters not an array of strings, or refused by the
+// backend), NOT_SUPPORTED, UNAVAILABLE.
+//
+// # Safety
+// `out` points to writable storage; `filters_json` is NULL or NUL-terminated.
+berth_status berth_runtime_events(berth_stream *out, berth_runtime rt, const char *filters_json);
+
+// Lists the snapshots of `snapshotter` as a JSON array of `{"key", "parent", "kind",
+// "labels", "created"}` (`kind`: `view`, `active` or `committed`; schema:
+// docs/schemas.md). The caller frees `*out` with `berth_string_free`.
+//
+// Errors: NOT_SUPPORTED (a runtime without snapshots), NOT_FOUND (no such
+// snapshotter), UNAVAILABLE, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `snapshotter` is NULL or NUL-terminated.
+berth_status berth_runtime_snapshots_list(char **out, berth_runtime rt, const char *snapshotter);
+
+// The snapshot `key` as JSON, like one item of `berth_runtime_snapshots_list`. The
+// caller frees `*out` with `berth_string_free`.
+//
+// Errors: NOT_FOUND, INVALID_ARGUMENT (an empty key), NOT_SUPPORTED, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `key` is NUL-terminated; `snapshotter` is NULL or
+// NUL-terminated.
+berth_status berth_runtime_snapshots_stat(char **out,
+                                          berth_runtime rt,
+                                          const char *snapshotter,
+                                          const char *key);
+
+// Creates the active (writable) snapshot `key` on the committed snapshot `parent`
+// (NULL or "" for an empty one) and returns the mounts that make it usable, as a JSON
+// array of `{"type", "source", "options"}`. Remove it with
+// `berth_runtime_snapshots_remove`, or commit it. The caller frees `*out` with
+// `berth_string_free`.
+//
+// Errors: ALREADY_EXISTS (the key is taken), NOT_FOUND (no such parent),
+// INVALID_ARGUMENT (an empty key), NOT_SUPPORTED, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `key` is NUL-terminated; `snapshotter` and
+// `parent` are NULL or NUL-terminated.
+berth_status berth_runtime_snapshots_prepare(char **out,
+                                             berth_runtime rt,
+                                             const char *snapshotter,
+                                             const char *key,
+                                             const char *parent);
+
+// Like `berth_runtime_snapshots_prepare`, but a read-only view of `parent`.
+//
+// # Safety
+// As `berth_runtime_snapshots_prepare`.
+berth_status berth_runtime_snapshots_view(char **out,
+                                          berth_runtime rt,
+                                          const char *snapshotter,
+                                          const char *key,
+                                          const char *parent);
+
+// Commits the active snapshot `key` as the committed snapshot `name` (the active one
+// is gone afterwards).
+//
+// Errors: NOT_FOUND, ALREADY_EXISTS (`name` is taken), CONFLICT (`key` is not
+// active), INVALID_ARGUMENT (an empty name or key), NOT_SUPPORTED, TIMEOUT.
+//
+// # Safety
+// `name` and `key` are NUL-terminated; `snapshotter` is NULL or NUL-terminated.
+berth_status berth_runtime_snapshots_commit(berth_runtime rt,
+                                            const char *snapshotter,
+                                            const char *name,
+                                            const char *key);
+
+// The mounts of the active or view snapshot `key`, as JSON like
+// `berth_runtime_snapshots_prepare` returns. The caller frees `*out` with
+// `berth_string_free`.
+//
+// Errors: NOT_FOUND, INVALID_ARGUMENT (an empty key, a committed snapshot),
+// NOT_SUPPORTED, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `key` is NUL-terminated; `snapshotter` is NULL or
+// NUL-terminated.
+berth_status berth_runtime_snapshots_mounts(char **out,
+                                            berth_runtime rt,
+                                            const char *snapshotter,
+                                            const char *key);
+
+// The disk use of snapshot `key` as JSON `{"size", "inodes"}` (bytes and inodes of
+// the snapshot's own layer). The caller frees `*out` with `berth_string_free`.
+//
+// Errors: NOT_FOUND, INVALID_ARGUMENT (an empty key), NOT_SUPPORTED, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `key` is NUL-terminated; `snapshotter` is NULL or
+// NUL-terminated.
+berth_status berth_runtime_snapshots_usage(char **out,
+                                           berth_runtime rt,
+                                           const char *snapshotter,
+                                           const char *key);
+
+// Removes snapshot `key`.
+//
+// Errors: NOT_FOUND, CONFLICT (it has children, or a container uses it),
+// INVALID_ARGUMENT (an empty key), NOT_SUPPORTED, TIMEOUT.
+//
+// # Safety
+// `key` is NUL-terminated; `snapshotter` is NULL or NUL-terminated.
+berth_status berth_runtime_snapshots_remove(berth_runtime rt,
+                                            const char *snapshotter,
+                                            const char *key);
+
 // Reads the next item of a stream as a JSON document into `*out` (freed with
 // `berth_string_free`). Returns BERTH_OK with an item, BERTH_END (and `*out` NULL)
 // when the stream is done, or an error. `timeout_ms` < 0 waits as long as it takes;
-// on BERTH_ERR_TIMEOUT the stream is still usable.
+// on BERTH_ERR_TIMEOUT nothing came in time and the stream is still usable. An error
+// of the stream's work (a failed pull) is returned once, by the call that meets it;
+// the calls after it return BERTH_END. A call waiting while another thread closes
+// the stream returns BERTH_ERR_CANCELLED.
 //
 // # Safety
 // `out` points to writable storage.
@@ -433,7 +910,8 @@ berth_status berth_stream_next(char **out, berth_stream s, int64_t timeout_ms);
 // returned. Errors: INVALID_ARGUMENT for a stream that is not a walk.
 berth_status berth_stream_skip_dir(berth_stream s);
 
-// Closes a stream, cancelling its work.
+// Closes a stream, cancelling its work (a pull stops; an event subscription ends). A
+// `berth_stream_next` waiting in another thread returns BERTH_ERR_CANCELLED.
 berth_status berth_stream_close(berth_stream s);
 
 #ifdef __cplusplus

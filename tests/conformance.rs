@@ -26,7 +26,16 @@ type Tree = BTreeMap<String, String>;
 
 // One line per path: every attribute both sides must agree on.
 #[allow(clippy::too_many_arguments)]
-fn describe(t: FileType, mode: u32, uid: u64, gid: u64, size: u64, link: Option<&str>, mtime: i64, hash: Option<String>) -> String {
+fn describe(
+    t: FileType,
+    mode: u32,
+    uid: u64,
+    gid: u64,
+    size: u64,
+    link: Option<&str>,
+    mtime: i64,
+    hash: Option<String>,
+) -> String {
     let mut s = format!("{t:?} {mode:04o} {uid}:{gid}");
     if t == FileType::File {
         s += &format!(" size={size} mtime={mtime} sha256={}", hash.unwrap_or_default());
@@ -53,14 +62,23 @@ fn host_tree(root: &Path) -> Tree {
                 FileType::File
             } else {
                 use std::os::unix::fs::FileTypeExt;
-                if ft.is_fifo() { FileType::Fifo } else if ft.is_char_device() { FileType::Char } else { FileType::Block }
+                if ft.is_fifo() {
+                    FileType::Fifo
+                } else if ft.is_char_device() {
+                    FileType::Char
+                } else {
+                    FileType::Block
+                }
             };
             let link = ft.is_symlink().then(|| std::fs::read_link(&p).unwrap().to_string_lossy().into_owned());
             let hash = (t == FileType::File).then(|| sha256_hex(&std::fs::read(&p).unwrap()));
             // Symlink permission bits are meaningless on Linux (always 0777).
             let mode = if t == FileType::Symlink { 0o777 } else { m.permissions().mode() & 0o7777 };
             let rel = format!("/{}", p.strip_prefix(root).unwrap().display());
-            out.insert(rel, describe(t, mode, m.uid() as u64, m.gid() as u64, m.len(), link.as_deref(), m.mtime(), hash));
+            out.insert(
+                rel,
+                describe(t, mode, m.uid() as u64, m.gid() as u64, m.len(), link.as_deref(), m.mtime(), hash),
+            );
             if ft.is_dir() {
                 visit(root, &p, out);
             }
@@ -107,13 +125,17 @@ fn assert_same(berth: &Tree, umoci: &Tree) {
 fn squashed_tree_matches_umoci_unpack() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"].into_iter().find(|p| Path::new(p).exists()).expect("busybox-static is required");
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("busybox-static is required");
     run(Command::new("umoci").args(["init", "--layout", "L"]).current_dir(d));
     run(Command::new("umoci").args(["new", "--image", "L:c"]).current_dir(d));
     run(Command::new("umoci").args(["unpack", "--image", "L:c", "B"]).current_dir(d));
     // Layer 1: busybox with its applets, and files of every kind, mode and owner.
-    sh(&format!(
-        r#"R=B/rootfs
+    sh(
+        &format!(
+            r#"R=B/rootfs
         mkdir -p $R/bin $R/etc/conf.d $R/usr/share/doc/pkg $R/var/empty $R/home/user
         cp {busybox} $R/bin/busybox
         for a in sh ls cat echo sed awk; do ln -s busybox $R/bin/$a; done
@@ -134,7 +156,9 @@ fn squashed_tree_matches_umoci_unpack() {
         echo unicode > "$R/etc/naïve café.txt"
         echo remove > $R/etc/remove-me
         touch -d '2020-02-02 02:02:02' $R/etc/conf.d/a.conf"#
-    ), d);
+        ),
+        d,
+    );
     run(Command::new("umoci").args(["repack", "--image", "L:c", "B"]).current_dir(d));
     // Layer 2: deletions (whiteouts).
     sh("rm B/rootfs/etc/remove-me; rm -r B/rootfs/usr/share/doc; rm B/rootfs/bin/awk", d);
@@ -152,7 +176,11 @@ fn squashed_tree_matches_umoci_unpack() {
     assert!(want.contains_key("/etc/conf.d/c.conf") && !want.contains_key("/etc/conf.d/a.conf"));
     assert!(!want.contains_key("/etc/remove-me") && want.len() > 20);
 
-    eprintln!("umoci unpack: {} paths, e.g. {:?}", want.len(), want.iter().filter(|(p, _)| p.starts_with("/etc/")).take(4).collect::<Vec<_>>());
+    eprintln!(
+        "umoci unpack: {} paths, e.g. {:?}",
+        want.len(),
+        want.iter().filter(|(p, _)| p.starts_with("/etc/")).take(4).collect::<Vec<_>>()
+    );
     let layout = berth_tree(&format!("oci://{}", d.join("L").display()), "c");
     assert_same(&layout, &want);
 

@@ -83,7 +83,11 @@ fn bad_json() {
 #[test]
 fn layer_with_a_non_layer_media_type() {
     let mut store = Store::new();
-    store.add_image(&ImageSpec::new("bad").layer_raw(gzip(&layer()), "application/vnd.oci.image.config.v1+json", layer()));
+    store.add_image(&ImageSpec::new("bad").layer_raw(
+        gzip(&layer()),
+        "application/vnd.oci.image.config.v1+json",
+        layer(),
+    ));
     let err = open(&store);
     assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
     assert!(err.message().contains("not a layer media type"), "{err}");
@@ -93,7 +97,11 @@ fn layer_with_a_non_layer_media_type() {
 fn layer_whose_content_contradicts_its_media_type() {
     let mut store = Store::new();
     // Declared zstd, stored gzip.
-    store.add_image(&ImageSpec::new("bad").layer_raw(gzip(&layer()), "application/vnd.oci.image.layer.v1.tar+zstd", layer()));
+    store.add_image(&ImageSpec::new("bad").layer_raw(
+        gzip(&layer()),
+        "application/vnd.oci.image.layer.v1.tar+zstd",
+        layer(),
+    ));
     let err = open(&store);
     assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
     assert!(err.message().contains("media type says"), "{err}");

@@ -76,7 +76,9 @@ fn docker_archive_layers_without_media_type_are_sniffed() {
     assert_eq!(read_all(&*fs, "/gz").unwrap(), b"gzip");
     assert_eq!(read_all(&*fs, "/zs").unwrap(), b"zstd");
     assert_eq!(read_all(&*fs, "/pl").unwrap(), b"plain");
-    let image = block_on(async { berth_core::connect(Some(&ep), Default::default()).await.unwrap().open_image("compressed").await.unwrap() });
+    let image = block_on(async {
+        berth_core::connect(Some(&ep), Default::default()).await.unwrap().open_image("compressed").await.unwrap()
+    });
     let kinds: Vec<_> = image.layers().iter().map(|l| l.info().compression).collect();
     assert_eq!(kinds, vec![Compression::Gzip, Compression::Zstd, Compression::None]);
 }
@@ -135,10 +137,14 @@ fn every_compression_by_media_type() {
     store.write_dir(dir.path());
     let ep = format!("oci://{}", dir.path().display());
     let fs = open_fs(&ep, "c:1").unwrap();
-    for (p, want) in [("/gz", "gzip layer"), ("/zs", "oci zstd layer"), ("/zd", "docker zstd layer"), ("/pl", "plain layer")] {
+    for (p, want) in
+        [("/gz", "gzip layer"), ("/zs", "oci zstd layer"), ("/zd", "docker zstd layer"), ("/pl", "plain layer")]
+    {
         assert_eq!(read_all(&*fs, p).unwrap(), want.as_bytes());
     }
-    let image = block_on(async { berth_core::connect(Some(&ep), Default::default()).await.unwrap().open_image("c").await.unwrap() });
+    let image = block_on(async {
+        berth_core::connect(Some(&ep), Default::default()).await.unwrap().open_image("c").await.unwrap()
+    });
     let kinds: Vec<_> = image.layers().iter().map(|l| l.info().compression).collect();
     assert_eq!(kinds, vec![Compression::Gzip, Compression::Zstd, Compression::Zstd, Compression::None]);
 }
@@ -149,8 +155,16 @@ fn tar_header_forms() {
     let pax_long = format!("pax/{}/x", "p".repeat(200));
     let layer = TarBuilder::new()
         .gnu_long_file(&long, b"gnu long")
-        .pax_file(&pax_long, b"pax long", &[("path", pax_long.as_bytes()), ("uid", b"123456789"), ("mtime", b"1700000000.25")])
-        .pax_file("xattr-file", b"x", &[("SCHILY.xattr.user.comment", b"hello"), ("SCHILY.xattr.security.capability", &[1, 0, 0, 2])])
+        .pax_file(
+            &pax_long,
+            b"pax long",
+            &[("path", pax_long.as_bytes()), ("uid", b"123456789"), ("mtime", b"1700000000.25")],
+        )
+        .pax_file(
+            "xattr-file",
+            b"x",
+            &[("SCHILY.xattr.user.comment", b"hello"), ("SCHILY.xattr.security.capability", &[1, 0, 0, 2])],
+        )
         .base256_file("b256", b"base-256 size")
         .char_device("dev/null", 1, 3)
         .fifo("fifo")
@@ -210,7 +224,11 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            if i % 3 == 0 { b'a' + (x % 4) as u8 } else { x as u8 }
+            if i % 3 == 0 {
+                b'a' + (x % 4) as u8
+            } else {
+                x as u8
+            }
         })
         .collect()
 }
@@ -256,7 +274,8 @@ fn find_rules_through_a_store() {
     store.add_image(&ImageSpec::new("example.com/tools/busybox:v2").layer_gzip(simple_layer("b")));
     store.write_dir(dir.path());
     let ep = format!("oci://{}", dir.path().display());
-    let find = |p: &str| block_on(async { berth_core::connect(Some(&ep), Default::default()).await?.find_images(p).await });
+    let find =
+        |p: &str| block_on(async { berth_core::connect(Some(&ep), Default::default()).await?.find_images(p).await });
     assert_eq!(find(&a.config_digest).unwrap().len(), 1);
     assert_eq!(find(&a.config_digest[7..19]).unwrap().len(), 1);
     assert_eq!(find("busybox").unwrap().len(), 2);

@@ -5,18 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use: umoci and busybox-static build the conformance image;
-# gcc, g++, pkg-config and valgrind build and check the C tests.
-packages=(umoci busybox-static gcc g++ libc6-dev pkg-config valgrind make python3)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "== installing ${missing[*]}"
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
-fi
+# Debian packages: the daemons and tools of the test harness (containerd, runc,
+# docker-registry, skopeo, umoci, busybox-static, protoc for the gRPC crates), and
+# gcc, g++, pkg-config and valgrind for the C tests.
+source tests/harness/lib.sh
+harness_install_packages gcc g++ libc6-dev pkg-config valgrind make python3
 
 echo "== build (release, once)"
 cargo build --release --locked --workspace --all-targets
@@ -34,8 +27,7 @@ echo "== the README's first command"
 bash examples/read-sample.sh >"$tmp/readme.out" 2>&1 || { cat "$tmp/readme.out"; exit 1; }
 grep -q 'ID=berth-sample' "$tmp/readme.out"
 
-echo "== cargo test"
-cargo test --release --locked --workspace
-
-echo "== C tests (tests/c): installed, through pkg-config, shared and static, valgrind, ASan"
-bash tests/c/run.sh
+# Every test runs beside real daemons: tests/harness starts containerd and two
+# registries on private sockets and ports, and stops exactly what it started.
+echo "== cargo test, then the C tests (installed, through pkg-config, shared and static, valgrind, ASan)"
+bash tests/harness/with-daemons.sh bash -c 'cargo test --release --locked --workspace && bash tests/c/run.sh'

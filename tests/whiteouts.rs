@@ -69,11 +69,7 @@ fn markers_in_the_base_layer_never_show() {
 
 #[test]
 fn opaque_under_a_lower_symlink_does_not_clear_the_link_target() {
-    let lower = TarBuilder::new()
-        .dir("real")
-        .file("real/important", b"keep me")
-        .symlink("link", "real")
-        .finish();
+    let lower = TarBuilder::new().dir("real").file("real/important", b"keep me").symlink("link", "real").finish();
     let upper = TarBuilder::new().dir("link").file("link/new", b"n").opaque("link").finish();
     let (_d, fs) = squash(vec![lower, upper]);
     assert_eq!(read_all(&*fs, "/real/important").unwrap(), b"keep me");
@@ -98,7 +94,8 @@ fn layer_view_lists_its_markers() {
     store.add_image(&berth_tests::ImageSpec::new("t:1").layer_gzip(base()).layer_gzip(upper));
     store.write_dir(dir.path());
     berth_tests::block_on(async {
-        let rt = berth_core::connect(Some(&format!("oci://{}", dir.path().display())), Default::default()).await.unwrap();
+        let rt =
+            berth_core::connect(Some(&format!("oci://{}", dir.path().display())), Default::default()).await.unwrap();
         let image = rt.open_image("t:1").await.unwrap();
         let top = &image.layers()[1];
         let changes = top.changes().unwrap();

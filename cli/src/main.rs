@@ -1,10 +1,17 @@
-//! `berth`: list, inspect and read the files of container images.
+//! `berth`: list, inspect and read the files of container images; on daemon backends
+//! (containerd), run and manage containers, images, events and snapshots.
 //!
 //! Output is a human table by default and JSON with `--json` (listings as one object
 //! per line). Errors go to stderr as `berth: KIND: MESSAGE`, and the exit code names the
 //! kind (see `berth --help` and docs/cli.md), so scripts can rely on both.
 
+mod containers;
+mod events;
+mod exec;
+mod images_cmd;
 mod output;
+mod snapshots;
+mod term;
 
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
@@ -23,7 +30,8 @@ use output::Out;
     version,
     about = "Read container images and talk to container runtimes",
     after_help = "ENDPOINTS: oci:///layout-dir, oci-archive:///x.tar, docker-archive:///x.tar \
-                  (relative paths: oci-archive://dir/x.tar).\n\
+                  (relative paths: oci-archive://dir/x.tar), \
+                  containerd:///run/containerd/containerd.sock[?namespace=NS].\n\
                   EXIT CODES: 0 ok, 1 internal, 2 usage, 3 not found, 4 invalid argument, \
                   5 ambiguous, 6 not supported, 7 unavailable, 8 permission denied, 9 timeout, \
                   10 corrupt, 11 conflict, 12 already exists, 13 i/o, 14 cancelled."
@@ -38,6 +46,9 @@ struct Cli {
     /// Print JSON (listings: one object per line).
     #[arg(long, global = true)]
     json: bool,
+    /// containerd namespace (default: the endpoint's ?namespace=, else $CONTAINERD_NAMESPACE, else "default").
+    #[arg(long, global = true, value_name = "NS")]
+    namespace: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -98,6 +109,65 @@ enum Command {
     },
     /// List the runtimes this host offers.
     Detect,
+
+    /// List containers (running and paused ones; -a: all).
+    Ps(containers::PsArgs),
+    /// Create and start a container; without -d, wait for it and exit with its exit code.
+    Run(containers::RunArgs),
+    /// Create a container (not started) and print its ID.
+    Create(containers::ContainerOptions),
+    /// Start created containers.
+    Start(containers::Targets),
+    /// Stop containers: SIGTERM, then SIGKILL after the grace period.
+    Stop(containers::StopArgs),
+    /// Send a signal to containers (default KILL).
+    Kill(containers::KillArgs),
+    /// Freeze the processes of containers.
+    Pause(containers::Targets),
+    /// Thaw paused containers.
+    #[command(visible_alias = "unpause")]
+    Resume(containers::Targets),
+    /// Delete containers (-f: kill running ones first).
+    Rm(containers::RmArgs),
+    /// Wait for a container to exit and print its exit code.
+    Wait(containers::Target),
+    /// List a container's processes.
+    Top(containers::Target),
+    /// List what a container changed in its image's filesystem (A added, C changed, D deleted).
+    Diff(containers::Target),
+    /// Print a container's inspect document (state, spec, snapshot, runtime).
+    #[command(name = "container-inspect", visible_alias = "inspect-container")]
+    ContainerInspect(containers::Target),
+    /// Run a command in a running container, streaming its output; exit with its exit code.
+    Exec(exec::ExecArgs),
+
+    /// Pull an image from its registry.
+    Pull(images_cmd::PullArgs),
+    /// Remove image names (given an ID: the image with all its names).
+    Rmi {
+        #[arg(required = true, value_name = "REF")]
+        images: Vec<String>,
+    },
+    /// Give an image another name.
+    Tag { source: String, target: String },
+    /// Import the images of an oci-archive or docker-archive tar.
+    Import { file: std::path::PathBuf },
+    /// Write images to an oci-archive tar.
+    Export {
+        /// The tar to write.
+        #[arg(short = 'o', long, required = true)]
+        output: std::path::PathBuf,
+        #[arg(required = true, value_name = "IMAGE")]
+        images: Vec<String>,
+    },
+    /// Print the runtime's events as they happen, until interrupted.
+    Events {
+        /// A filter in the backend's syntax (containerd: topic=="/tasks/exit", ...); several are ORed.
+        #[arg(long = "filter", value_name = "F")]
+        filters: Vec<String>,
+    },
+    /// Work with the snapshots of a snapshotter (containerd).
+    Snapshots(snapshots::SnapshotsArgs),
 }
 
 /// Which filesystem of the image: the squashed one, or one layer's own.
@@ -117,8 +187,8 @@ fn main() -> ExitCode {
         .map_err(|e| Error::io("start the async runtime", e))
         .and_then(|rt| rt.block_on(run(&cli, &mut out)));
     let flushed = out.flush();
-    match result.and(flushed) {
-        Ok(()) => ExitCode::SUCCESS,
+    match result.and_then(|code| flushed.map(|()| code)) {
+        Ok(code) => ExitCode::from(code),
         // A closed stdout (`berth ls -R x | head`) is the reader's choice, not an error.
         Err(e) if e.kind() == ErrorKind::Io && e.message().contains("Broken pipe") => ExitCode::SUCCESS,
         Err(e) => {
@@ -128,10 +198,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn report(e: &Error, json: bool) {
+pub(crate) fn report(e: &Error, json: bool) {
     let mut stderr = io::stderr().lock();
     if json {
-        let doc = serde_json::json!({ "error": { "kind": e.kind(), "message": e.message(), "candidates": e.candidates() } });
+        let doc =
+            serde_json::json!({ "error": { "kind": e.kind(), "message": e.message(), "candidates": e.candidates() } });
         let _ = writeln!(stderr, "{doc}");
     } else {
         let _ = writeln!(stderr, "berth: {}: {}", e.kind(), e.message());
@@ -139,7 +210,7 @@ fn report(e: &Error, json: bool) {
 }
 
 /// One exit code per error kind; 2 is clap's for usage errors.
-fn exit_code(kind: ErrorKind) -> u8 {
+pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
     match kind {
         ErrorKind::Internal => 1,
         ErrorKind::NotFound => 3,
@@ -157,12 +228,72 @@ fn exit_code(kind: ErrorKind) -> u8 {
     }
 }
 
-async fn connect(cli: &Cli) -> berth_core::Result<Arc<dyn Runtime>> {
-    let options = ConnectOptions { platform: cli.platform.clone(), ..Default::default() };
+/// Failures of a command with several targets (`rm A B C`): each is reported when it
+/// happens, the others still run, and the exit code is the first failure's.
+pub(crate) struct Failures {
+    json: bool,
+    first: Option<u8>,
+}
+
+impl Failures {
+    pub fn new(out: &Out) -> Failures {
+        Failures { json: out.json(), first: None }
+    }
+
+    pub fn add(&mut self, out: &mut Out, e: Error) {
+        let _ = out.flush();
+        report(&e, self.json);
+        self.first.get_or_insert(exit_code(e.kind()));
+    }
+
+    /// The exit code: 0 when nothing failed.
+    pub fn code(&self) -> u8 {
+        self.first.unwrap_or(0)
+    }
+}
+
+/// A process exit code as this process's own (outside 0-255: 255).
+pub(crate) fn exit_status_code(code: i32) -> u8 {
+    u8::try_from(code).unwrap_or(255)
+}
+
+pub(crate) async fn connect(cli: &Cli) -> berth_core::Result<Arc<dyn Runtime>> {
+    let options =
+        ConnectOptions { platform: cli.platform.clone(), namespace: cli.namespace.clone(), ..Default::default() };
     berth_core::connect(cli.runtime.as_deref(), options).await
 }
 
-async fn run(cli: &Cli, out: &mut Out) -> berth_core::Result<()> {
+/// Runs the command; the result is the exit code (non-zero only for `run` and `exec`,
+/// which pass on their process's, and for commands with several targets).
+async fn run(cli: &Cli, out: &mut Out) -> berth_core::Result<u8> {
+    match &cli.command {
+        Command::Ps(a) => containers::ps(cli, out, a).await,
+        Command::Run(a) => containers::run(cli, out, a).await,
+        Command::Create(a) => containers::create(cli, out, a).await,
+        Command::Start(a) => containers::start(cli, out, a).await,
+        Command::Stop(a) => containers::stop(cli, out, a).await,
+        Command::Kill(a) => containers::kill(cli, out, a).await,
+        Command::Pause(a) => containers::pause(cli, out, a, true).await,
+        Command::Resume(a) => containers::pause(cli, out, a, false).await,
+        Command::Rm(a) => containers::rm(cli, out, a).await,
+        Command::Wait(a) => containers::wait(cli, out, a).await,
+        Command::Top(a) => containers::top(cli, out, a).await,
+        Command::Diff(a) => containers::diff(cli, out, a).await,
+        Command::ContainerInspect(a) => containers::inspect(cli, out, a).await,
+        Command::Exec(a) => exec::exec(cli, out, a).await,
+        Command::Pull(a) => images_cmd::pull(cli, out, a).await,
+        Command::Rmi { images } => images_cmd::rmi(cli, out, images).await,
+        Command::Tag { source, target } => images_cmd::tag(cli, out, source, target).await,
+        Command::Import { file } => images_cmd::import(cli, out, file).await,
+        Command::Export { output, images } => images_cmd::export(cli, out, output, images).await,
+        Command::Events { filters } => events::events(cli, out, filters).await,
+        Command::Snapshots(a) => snapshots::snapshots(cli, out, a).await,
+        _ => image_command(cli, out).await.map(|()| 0),
+    }
+}
+
+/// The commands that read images (every backend).
+async fn image_command(cli: &Cli, out: &mut Out) -> berth_core::Result<()> {
     match &cli.command {
         Command::Detect => {
             for d in berth_core::detect() {
@@ -229,6 +360,7 @@ async fn run(cli: &Cli, out: &mut Out) -> berth_core::Result<()> {
             let resolved = fs.eval_symlink(path)?;
             out.value("path", &resolved)
         }
+        _ => unreachable!("dispatched in run()"),
     }
 }
 
@@ -269,7 +401,12 @@ fn join(dir: &str, name: &str) -> String {
     }
 }
 
-fn file_hash(wanted: bool, fs: &dyn FileSystem, path: &str, stat: &berth_core::fs::Stat) -> berth_core::Result<Option<String>> {
+fn file_hash(
+    wanted: bool,
+    fs: &dyn FileSystem,
+    path: &str,
+    stat: &berth_core::fs::Stat,
+) -> berth_core::Result<Option<String>> {
     if !wanted || stat.file_type != berth_core::fs::FileType::File {
         return Ok(None);
     }

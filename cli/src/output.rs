@@ -18,6 +18,11 @@ impl Out {
         Out { json, w: BufWriter::with_capacity(256 * 1024, io::stdout()) }
     }
 
+    /// True with `--json`.
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
     pub fn flush(&mut self) -> Result<()> {
         self.w.flush().map_err(|e| Error::io("write to stdout", e))
     }
@@ -52,6 +57,42 @@ impl Out {
         }
     }
 
+    /// A listing: JSON lines of `items`, or a table whose columns are as wide as their
+    /// widest cell (the last one unpadded).
+    pub fn table<T: Serialize>(
+        &mut self,
+        header: &[&str],
+        items: &[T],
+        cells: impl Fn(&T) -> Vec<String>,
+    ) -> Result<()> {
+        if self.json {
+            for i in items {
+                self.record(i, String::new)?;
+            }
+            return Ok(());
+        }
+        let rows: Vec<Vec<String>> = items.iter().map(cells).collect();
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+        for r in &rows {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+        for r in std::iter::once(&header).chain(&rows) {
+            let mut line = String::new();
+            for (n, c) in r.iter().enumerate() {
+                if n + 1 == r.len() {
+                    line.push_str(c);
+                } else {
+                    line.push_str(&format!("{c:<w$}  ", w = widths[n]));
+                }
+            }
+            self.line(line.trim_end())?;
+        }
+        Ok(())
+    }
+
     pub fn images(&mut self, images: &[ImageSummary]) -> Result<()> {
         if !self.json {
             self.line(&format!("{:<48} {:<12} {:>10}  {:<14} CREATED", "NAME", "ID", "SIZE", "PLATFORM"))?;
@@ -75,7 +116,10 @@ impl Out {
 
     pub fn layers(&mut self, image: &Image) -> Result<()> {
         if !self.json {
-            self.line(&format!("{:>3}  {:<19} {:<8} {:>10} {:>9} {:>7}  DIFF-ID", "#", "DIGEST", "COMPRESS", "SIZE", "WHITEOUTS", "OPAQUES"))?;
+            self.line(&format!(
+                "{:>3}  {:<19} {:<8} {:>10} {:>9} {:>7}  DIFF-ID",
+                "#", "DIGEST", "COMPRESS", "SIZE", "WHITEOUTS", "OPAQUES"
+            ))?;
         }
         for (n, layer) in image.layers().iter().enumerate() {
             let info = layer.info();
@@ -175,7 +219,7 @@ impl Out {
     }
 }
 
-fn human_size(n: u64) -> String {
+pub fn human_size(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut u = 0;

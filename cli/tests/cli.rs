@@ -64,7 +64,8 @@ fn cat_readlink_realpath_stat() {
     assert_eq!(ok(&["-r", &s, "realpath", "sample", "/etc/os-release"]), "/usr/lib/os-release\n");
     let st: Value = serde_json::from_str(&ok(&["-r", &s, "--json", "stat", "sample", "/bin/hello"])).unwrap();
     assert_eq!((st["type"].as_str(), st["mode"].as_u64()), (Some("file"), Some(0o755)));
-    let st: Value = serde_json::from_str(&ok(&["-r", &s, "--json", "stat", "--no-follow", "sample", "/etc/os-release"])).unwrap();
+    let st: Value =
+        serde_json::from_str(&ok(&["-r", &s, "--json", "stat", "--no-follow", "sample", "/etc/os-release"])).unwrap();
     assert_eq!(st["type"], "symlink");
     assert!(ok(&["-r", &s, "stat", "sample", "/bin/hello"]).contains("-rwxr-xr-x"));
 }

@@ -38,9 +38,8 @@ impl FromStr for Digest {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        let (alg, hex) = s
-            .split_once(':')
-            .ok_or_else(|| Error::invalid(format!("digest {s:?}: missing \"algorithm:\" prefix")))?;
+        let (alg, hex) =
+            s.split_once(':').ok_or_else(|| Error::invalid(format!("digest {s:?}: missing \"algorithm:\" prefix")))?;
         let want = match alg {
             "sha256" => 64,
             "sha512" => 128,
@@ -48,9 +47,7 @@ impl FromStr for Digest {
         };
         let hex_ok = hex.len() == want && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if !hex_ok {
-            return Err(Error::invalid(format!(
-                "digest {s:?}: expected {want} lowercase hex digits"
-            )));
+            return Err(Error::invalid(format!("digest {s:?}: expected {want} lowercase hex digits")));
         }
         Ok(Digest(s.to_string()))
     }
@@ -105,9 +102,7 @@ pub fn verify_bytes(digest: &Digest, data: &[u8], what: &str) -> Result<()> {
     h.update(data);
     let got = h.finish();
     if got != digest.as_str() {
-        return Err(Error::corrupt(format!(
-            "{what}: digest mismatch: expected {digest}, content hashes to {got}"
-        )));
+        return Err(Error::corrupt(format!("{what}: digest mismatch: expected {digest}, content hashes to {got}")));
     }
     Ok(())
 }
@@ -128,14 +123,7 @@ pub struct VerifyingReader<R> {
 
 impl<R: Read> VerifyingReader<R> {
     pub fn new(inner: R, expected: Digest, expected_len: Option<u64>, what: String) -> Self {
-        VerifyingReader {
-            inner,
-            hasher: Some(Hasher::for_digest(&expected)),
-            expected,
-            expected_len,
-            seen: 0,
-            what,
-        }
+        VerifyingReader { inner, hasher: Some(Hasher::for_digest(&expected)), expected, expected_len, seen: 0, what }
     }
 
     fn check(&mut self) -> io::Result<()> {
@@ -193,16 +181,11 @@ mod tests {
     fn verifying_reader_catches_mismatch() {
         let good = Digest::sha256_of(b"hello");
         let mut out = Vec::new();
-        VerifyingReader::new(&b"hello"[..], good.clone(), Some(5), "blob".into())
-            .read_to_end(&mut out)
-            .unwrap();
-        let err = VerifyingReader::new(&b"hellO"[..], good.clone(), None, "blob".into())
-            .read_to_end(&mut out)
-            .unwrap_err();
+        VerifyingReader::new(&b"hello"[..], good.clone(), Some(5), "blob".into()).read_to_end(&mut out).unwrap();
+        let err =
+            VerifyingReader::new(&b"hellO"[..], good.clone(), None, "blob".into()).read_to_end(&mut out).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-        let err = VerifyingReader::new(&b"hello"[..], good, Some(6), "blob".into())
-            .read_to_end(&mut out)
-            .unwrap_err();
+        let err = VerifyingReader::new(&b"hello"[..], good, Some(6), "blob".into()).read_to_end(&mut out).unwrap_err();
         assert!(err.to_string().contains("size mismatch"));
     }
 }

@@ -29,8 +29,7 @@ impl Endpoint {
     /// Parses `scheme://address[?k=v&...]`.
     pub fn parse(s: &str) -> Result<Endpoint> {
         let bad = |why: String| Error::invalid(format!("endpoint {s:?}: {why}"));
-        let (scheme, rest) =
-            s.split_once("://").ok_or_else(|| bad("expected scheme://address".into()))?;
+        let (scheme, rest) = s.split_once("://").ok_or_else(|| bad("expected scheme://address".into()))?;
         let kind = RuntimeKind::from_scheme(scheme).ok_or_else(|| {
             bad(format!(
                 "unknown scheme {scheme:?} (expected docker, podman, containerd, cri, oci, \
@@ -97,9 +96,9 @@ impl ConnectOptions {
     pub fn platform_for(&self, endpoint: &Endpoint) -> Result<Platform> {
         match self.platform.as_deref().or(endpoint.option("platform")) {
             None => Ok(Platform::host()),
-            Some(p) => Platform::parse(p).ok_or_else(|| {
-                Error::invalid(format!("platform {p:?}: expected os/arch[/variant]"))
-            }),
+            Some(p) => {
+                Platform::parse(p).ok_or_else(|| Error::invalid(format!("platform {p:?}: expected os/arch[/variant]")))
+            }
         }
     }
 }
@@ -112,6 +111,10 @@ pub struct Detected {
     pub kind: RuntimeKind,
     /// Why it was found: the environment variable or the well-known socket path.
     pub source: String,
+    /// For containerd: its namespaces (Docker's objects are in `moby`, Kubernetes' in
+    /// `k8s.io`), when it answered within a second.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
 }
 
 /// The well-known sockets, in the order detect() reports them.
@@ -131,7 +134,7 @@ pub fn detect() -> Vec<Detected> {
     let mut found: Vec<Detected> = Vec::new();
     let mut push = |kind: RuntimeKind, endpoint: String, source: String| {
         if !found.iter().any(|d| d.endpoint == endpoint) {
-            found.push(Detected { endpoint, kind, source });
+            found.push(Detected { endpoint, kind, source, namespaces: Vec::new() });
         }
     };
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -148,8 +151,7 @@ pub fn detect() -> Vec<Detected> {
         }
         push(RuntimeKind::Containerd, e, "CONTAINERD_ADDRESS".into());
     }
-    let mut sockets: Vec<(RuntimeKind, PathBuf)> =
-        WELL_KNOWN.iter().map(|(k, p)| (*k, PathBuf::from(p))).collect();
+    let mut sockets: Vec<(RuntimeKind, PathBuf)> = WELL_KNOWN.iter().map(|(k, p)| (*k, PathBuf::from(p))).collect();
     if let Some(xdg) = env("XDG_RUNTIME_DIR") {
         sockets.insert(2, (RuntimeKind::Podman, Path::new(&xdg).join("podman/podman.sock")));
     }
@@ -159,7 +161,26 @@ pub fn detect() -> Vec<Detected> {
             push(kind, format!("{}://{p}", kind.scheme()), p);
         }
     }
+    #[cfg(feature = "containerd")]
+    for d in found.iter_mut().filter(|d| d.kind == RuntimeKind::Containerd) {
+        d.namespaces = containerd_namespaces(&d.endpoint);
+    }
     found
+}
+
+/// Asks a containerd for its namespaces, giving up after a second.
+#[cfg(feature = "containerd")]
+fn containerd_namespaces(endpoint: &str) -> Vec<String> {
+    let Ok(e) = Endpoint::parse(endpoint) else { return Vec::new() };
+    let Ok(rt) = crate::containerd::ContainerdRuntime::open(e, &ConnectOptions::default()) else { return Vec::new() };
+    crate::io::block(async move {
+        Ok(tokio::time::timeout(Duration::from_secs(1), rt.namespaces())
+            .await
+            .ok()
+            .and_then(|r| r.ok())
+            .unwrap_or_default())
+    })
+    .unwrap_or_default()
 }
 
 /// `unix:///x.sock` and `tcp://h:p` as Docker writes them, in berth's endpoint form.

@@ -102,20 +102,13 @@ impl Error {
 
     /// An Ambiguous error naming what was asked and every candidate it matched.
     pub fn ambiguous(what: impl fmt::Display, candidates: Vec<String>) -> Self {
-        let message = format!(
-            "{what}: matches {} objects: {}",
-            candidates.len(),
-            candidates.join(", ")
-        );
+        let message = format!("{what}: matches {} objects: {}", candidates.len(), candidates.join(", "));
         Error { kind: ErrorKind::Ambiguous, message, candidates }
     }
 
     /// NotSupported, naming the backend that lacks the operation.
     pub fn not_supported(backend: &str, operation: &str) -> Self {
-        Error::new(
-            ErrorKind::NotSupported,
-            format!("{operation} is not supported by the {backend} backend"),
-        )
+        Error::new(ErrorKind::NotSupported, format!("{operation} is not supported by the {backend} backend"))
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {

@@ -17,10 +17,7 @@ pub fn find_images<'a>(images: &'a [ImageSummary], pattern: &str) -> Result<Vec<
     }
     // Rule 1: an exact ID, or a manifest digest, with its algorithm.
     if let Ok(d) = pattern.parse::<Digest>() {
-        return Ok(images
-            .iter()
-            .filter(|i| i.id == d || i.manifest_digest.as_ref() == Some(&d))
-            .collect());
+        return Ok(images.iter().filter(|i| i.id == d || i.manifest_digest.as_ref() == Some(&d)).collect());
     }
     // Rule 2: a pure hex string is a prefix of the ID's hex part. A hex string that is
     // also a valid name ("cafe") falls through to the name rules when no ID matches.
@@ -56,10 +53,9 @@ pub fn find_one_image<'a>(images: &'a [ImageSummary], pattern: &str, place: &str
     match found.as_slice() {
         [one] => Ok(one),
         [] => Err(Error::not_found(format!("image {pattern:?} in {place}: no image matches"))),
-        many => Err(Error::ambiguous(
-            format!("image {pattern:?} in {place}"),
-            many.iter().map(|i| i.describe()).collect(),
-        )),
+        many => {
+            Err(Error::ambiguous(format!("image {pattern:?} in {place}"), many.iter().map(|i| i.describe()).collect()))
+        }
     }
 }
 

@@ -29,6 +29,11 @@ impl Layer {
         &self.info
     }
 
+    /// The blob as stored (compressed), for copying it elsewhere.
+    pub fn source(&self) -> Arc<dyn crate::blob::BlobSource> {
+        self.blob.source.clone()
+    }
+
     /// The layer's index, built on first use by one pass over the blob (which checks
     /// the digest).
     pub fn index(&self) -> Result<Arc<LayerIndex>> {
@@ -56,6 +61,8 @@ struct ImageInner {
     /// The manifest and config as stored (for docker-archive, a manifest berth wrote).
     manifest: Value,
     config: Value,
+    /// The config exactly as stored: its digest is the image ID.
+    config_bytes: Vec<u8>,
     layers: Vec<Layer>,
     fs: OnceCell<Arc<LayeredFs>>,
 }
@@ -68,8 +75,13 @@ pub struct Image {
 }
 
 impl Image {
-    pub fn new(summary: ImageSummary, manifest: Value, config: Value, layers: Vec<Layer>) -> Image {
-        Image { inner: Arc::new(ImageInner { summary, manifest, config, layers, fs: OnceCell::new() }) }
+    /// An image from its parts; `config_bytes` is the config as stored, and must parse.
+    pub fn new(summary: ImageSummary, manifest: Value, config_bytes: Vec<u8>, layers: Vec<Layer>) -> Result<Image> {
+        let config: Value = serde_json::from_slice(&config_bytes)
+            .map_err(|e| Error::corrupt(format!("config of image {}: bad JSON: {e}", summary.describe())))?;
+        Ok(Image {
+            inner: Arc::new(ImageInner { summary, manifest, config, config_bytes, layers, fs: OnceCell::new() }),
+        })
     }
 
     pub fn summary(&self) -> &ImageSummary {
@@ -87,6 +99,11 @@ impl Image {
 
     pub fn config(&self) -> &Value {
         &self.inner.config
+    }
+
+    /// The config exactly as stored.
+    pub fn config_bytes(&self) -> &[u8] {
+        &self.inner.config_bytes
     }
 
     pub fn layers(&self) -> &[Layer] {

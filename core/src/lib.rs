@@ -18,17 +18,22 @@
 //! ```
 
 pub mod blob;
+pub mod container;
+#[cfg(feature = "containerd")]
+pub mod containerd;
 pub mod digest;
 pub mod endpoint;
 pub mod error;
 pub mod find;
 pub mod fs;
 pub mod image;
+pub mod io;
 pub mod model;
 pub mod oci;
 pub mod process;
 pub mod reference;
 pub mod runtime;
+pub mod snapshot;
 mod util;
 
 pub use endpoint::{detect, ConnectOptions, Detected, Endpoint};

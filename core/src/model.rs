@@ -283,3 +283,75 @@ pub struct PodSummary {
     pub labels: BTreeMap<String, String>,
     pub created: Option<String>,
 }
+
+/// How to pull an image.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PullOptions {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// `os/arch[/variant]`; the runtime's platform by default.
+    pub platform: Option<String>,
+    /// Speak plain HTTP to the registry (for local test registries).
+    pub plain_http: bool,
+}
+
+/// Progress of one blob of a pull.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullProgress {
+    /// The blob (a layer, the config, a manifest).
+    pub digest: String,
+    /// `resolved`, `downloading`, `exists` (already in the store), `done`, `unpacking`,
+    /// `unpacked`.
+    pub status: String,
+    /// Bytes so far, and the blob's size.
+    pub offset: u64,
+    pub total: u64,
+}
+
+/// An event of a runtime's event stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// RFC 3339.
+    pub time: Option<String>,
+    pub namespace: Option<String>,
+    /// The runtime's own topic (`/tasks/exit`, ...).
+    pub topic: String,
+    /// berth's name for it: `task-create`, `task-start`, `task-exit`, `task-delete`,
+    /// `task-oom`, `task-paused`, `task-resumed`, `task-exec-added`, `task-exec-started`,
+    /// `container-create`, `container-update`, `container-delete`, `image-create`,
+    /// `image-update`, `image-delete`, `snapshot-prepare`, ... or `other`.
+    pub kind: String,
+    pub container_id: Option<String>,
+    pub exec_id: Option<String>,
+    pub pid: Option<u32>,
+    pub exit_code: Option<i32>,
+    pub image: Option<String>,
+}
+
+/// A snapshot of a snapshotter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotInfo {
+    pub key: String,
+    pub parent: Option<String>,
+    /// `view`, `active` or `committed`.
+    pub kind: String,
+    pub labels: BTreeMap<String, String>,
+    pub created: Option<String>,
+}
+
+/// A mount that makes a snapshot usable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MountInfo {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub source: String,
+    pub options: Vec<String>,
+}
+
+/// Disk use of a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotUsage {
+    pub size: i64,
+    pub inodes: i64,
+}

@@ -48,11 +48,7 @@ impl Reference {
             Some((first, rest)) if is_domain(first) => (first.to_string(), rest.to_string()),
             _ => (DEFAULT_DOMAIN.to_string(), name.to_string()),
         };
-        let path = if domain == DEFAULT_DOMAIN && !path.contains('/') {
-            format!("library/{path}")
-        } else {
-            path
-        };
+        let path = if domain == DEFAULT_DOMAIN && !path.contains('/') { format!("library/{path}") } else { path };
         if path.is_empty() || !path.split('/').all(valid_component) {
             return Err(bad("invalid repository name (lowercase letters, digits and . _ - only)"));
         }

@@ -1,14 +1,22 @@
 //! The runtime: a connection to one endpoint, and `connect()`.
 
+use std::path::Path;
 use std::sync::Arc;
+
+use tokio::sync::mpsc;
 
 use async_trait::async_trait;
 
+use crate::container::{Container, CreateOptions};
 use crate::endpoint::{detect, ConnectOptions, Endpoint};
 use crate::error::{Error, Result};
 use crate::find;
 use crate::image::Image;
-use crate::model::{Capabilities, ContainerSummary, ImageSummary, PodSummary, RuntimeKind, VersionInfo};
+use crate::model::{
+    Capabilities, ContainerSummary, Event, ImageSummary, PodSummary, PullOptions, PullProgress, RuntimeKind,
+    VersionInfo,
+};
+use crate::snapshot::Snapshots;
 
 /// A connection to one endpoint. Every method may be called from many tasks at once.
 ///
@@ -39,8 +47,82 @@ pub trait Runtime: Send + Sync {
     /// Opens the one image `pattern` matches (NotFound or Ambiguous otherwise).
     async fn open_image(&self, pattern: &str) -> Result<Image>;
 
-    async fn list_containers(&self) -> Result<Vec<ContainerSummary>> {
+    /// The containers, optionally filtered (backend filter syntax; containerd:
+    /// `labels."key"==value`, `image==name`; several filters are ORed).
+    async fn list_containers(&self, filters: &[String]) -> Result<Vec<ContainerSummary>> {
+        let _ = filters;
         Err(Error::not_supported(self.kind().scheme(), "listing containers"))
+    }
+
+    /// The containers `pattern` matches: an exact ID or name, else an ID prefix.
+    async fn find_containers(&self, pattern: &str) -> Result<Vec<ContainerSummary>> {
+        let all = self.list_containers(&[]).await?;
+        let exact: Vec<_> =
+            all.iter().filter(|c| c.id == pattern || c.names.iter().any(|n| n == pattern)).cloned().collect();
+        if !exact.is_empty() {
+            return Ok(exact);
+        }
+        Ok(all.into_iter().filter(|c| c.id.starts_with(pattern)).collect())
+    }
+
+    /// Pulls `reference` from its registry; progress goes to `progress` as it happens.
+    async fn pull_image(
+        &self,
+        reference: &str,
+        options: PullOptions,
+        progress: Option<mpsc::UnboundedSender<PullProgress>>,
+    ) -> Result<ImageSummary> {
+        let _ = (reference, options, progress);
+        Err(Error::not_supported(self.kind().scheme(), "pulling images"))
+    }
+
+    /// Gives the image `source` (find rules) the extra name `target`.
+    async fn tag_image(&self, source: &str, target: &str) -> Result<()> {
+        let _ = (source, target);
+        Err(Error::not_supported(self.kind().scheme(), "tagging images"))
+    }
+
+    /// Removes a name; given an ID, removes the image with all its names.
+    async fn remove_image(&self, pattern: &str) -> Result<()> {
+        let _ = pattern;
+        Err(Error::not_supported(self.kind().scheme(), "removing images"))
+    }
+
+    /// Imports the images of an oci-archive or docker-archive tar.
+    async fn import_images(&self, archive: &Path) -> Result<Vec<ImageSummary>> {
+        let _ = archive;
+        Err(Error::not_supported(self.kind().scheme(), "importing images"))
+    }
+
+    /// Writes the images `patterns` name to an oci-archive tar.
+    async fn export_images(&self, patterns: &[String], archive: &Path) -> Result<()> {
+        let _ = (patterns, archive);
+        Err(Error::not_supported(self.kind().scheme(), "exporting images"))
+    }
+
+    /// The runtime's events from now on (filters in the backend's syntax). The stream
+    /// ends when the receiver is dropped.
+    async fn events(&self, filters: &[String]) -> Result<mpsc::Receiver<Result<Event>>> {
+        let _ = filters;
+        Err(Error::not_supported(self.kind().scheme(), "events"))
+    }
+
+    /// The snapshots of `snapshotter` (the runtime's default when `None`).
+    fn snapshots(&self, snapshotter: Option<&str>) -> Result<Arc<dyn Snapshots>> {
+        let _ = snapshotter;
+        Err(Error::not_supported(self.kind().scheme(), "snapshots"))
+    }
+
+    /// Creates a container (not started).
+    async fn create_container(&self, options: CreateOptions) -> Result<Arc<dyn Container>> {
+        let _ = options;
+        Err(Error::not_supported(self.kind().scheme(), "creating containers"))
+    }
+
+    /// Opens the one container `pattern` matches (NotFound or Ambiguous otherwise).
+    async fn open_container(&self, pattern: &str) -> Result<Arc<dyn Container>> {
+        let _ = pattern;
+        Err(Error::not_supported(self.kind().scheme(), "opening containers"))
     }
 
     async fn list_pods(&self) -> Result<Vec<PodSummary>> {
@@ -71,6 +153,8 @@ pub async fn connect(endpoint: Option<&str>, options: ConnectOptions) -> Result<
             let rt = crate::oci::OfflineRuntime::open(endpoint, &options)?;
             Ok(Arc::new(rt))
         }
+        #[cfg(feature = "containerd")]
+        RuntimeKind::Containerd => Ok(Arc::new(crate::containerd::ContainerdRuntime::open(endpoint, &options)?)),
         other => Err(Error::new(
             crate::ErrorKind::NotSupported,
             format!("{endpoint}: the {} backend is not built into this berth", other.scheme()),

@@ -123,7 +123,68 @@ pub fn c_string(s: impl AsRef<[u8]>) -> *mut c_char {
 
 /// Serialises `v` to a JSON string for C.
 pub fn json_out<T: serde::Serialize + ?Sized>(v: &T) -> Outcome<*mut c_char> {
-    serde_json::to_string(v)
-        .map(c_string)
-        .map_err(|e| Failure::new(BERTH_ERR_INTERNAL, format!("encoding JSON: {e}")))
+    serde_json::to_string(v).map(c_string).map_err(|e| Failure::new(BERTH_ERR_INTERNAL, format!("encoding JSON: {e}")))
+}
+
+/// A JSON object argument (options, resources): NULL or "" give the defaults; anything
+/// but an object (an array, a scalar) is refused rather than read by position, and so
+/// are unknown fields where `T` denies them.
+pub fn json_object_arg<T: serde::de::DeserializeOwned + Default>(text: Option<&str>, name: &str) -> Outcome<T> {
+    match text {
+        None | Some("") => Ok(T::default()),
+        Some(s) => required_json_object(s, name),
+    }
+}
+
+/// A JSON object argument that must be given (an empty string is refused).
+pub fn required_json_object<T: serde::de::DeserializeOwned>(text: &str, name: &str) -> Outcome<T> {
+    let bad = |why: String| Failure::new(BERTH_ERR_INVALID_ARGUMENT, format!("{name}: {why}"));
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    if !v.is_object() {
+        return Err(bad("expected a JSON object".into()));
+    }
+    serde_json::from_value(v).map_err(|e| bad(e.to_string()))
+}
+
+/// A JSON array of strings (filters, patterns): NULL or "" is an empty list.
+pub fn json_strings_arg(text: Option<&str>, name: &str) -> Outcome<Vec<String>> {
+    let bad = |why: String| Failure::new(BERTH_ERR_INVALID_ARGUMENT, format!("{name}: {why}"));
+    match text {
+        None | Some("") => Ok(Vec::new()),
+        Some(s) => {
+            let v: serde_json::Value = serde_json::from_str(s).map_err(|e| bad(e.to_string()))?;
+            if !v.is_array() {
+                return Err(bad("expected a JSON array of strings".into()));
+            }
+            serde_json::from_value(v).map_err(|e| bad(format!("expected a JSON array of strings: {e}")))
+        }
+    }
+}
+
+/// A name or pattern that must say something: empty or blank is INVALID_ARGUMENT
+/// (an empty pattern would otherwise match everything by prefix).
+pub fn name_arg<'a>(s: &'a str, name: &str) -> Outcome<&'a str> {
+    if s.trim().is_empty() {
+        return Err(Failure::new(BERTH_ERR_INVALID_ARGUMENT, format!("argument `{name}` is empty")));
+    }
+    Ok(s)
+}
+
+/// A byte buffer argument: NULL with a length is a NULL required pointer; NULL with 0
+/// is empty.
+///
+/// # Safety
+/// `data` is NULL or points to `len` readable bytes that live for the call.
+pub unsafe fn bytes_arg<'a>(data: *const u8, len: usize, name: &str) -> Outcome<&'a [u8]> {
+    if data.is_null() {
+        if len > 0 {
+            return Err(Failure::null(name));
+        }
+        return Ok(&[]);
+    }
+    if len == 0 {
+        return Ok(&[]);
+    }
+    // SAFETY: non-NULL with `len` readable bytes, per the contract above.
+    Ok(unsafe { std::slice::from_raw_parts(data, len) })
 }

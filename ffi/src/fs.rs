@@ -114,7 +114,11 @@ pub unsafe extern "C" fn berth_fs_readlink(out: *mut *mut c_char, fs: berth_fs, 
 /// # Safety
 /// `out` points to writable storage; `path` is NUL-terminated.
 #[no_mangle]
-pub unsafe extern "C" fn berth_fs_eval_symlink(out: *mut *mut c_char, fs: berth_fs, path: *const c_char) -> berth_status {
+pub unsafe extern "C" fn berth_fs_eval_symlink(
+    out: *mut *mut c_char,
+    fs: berth_fs,
+    path: *const c_char,
+) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded contract.
@@ -254,7 +258,13 @@ pub unsafe extern "C" fn berth_file_read(out: *mut usize, f: berth_file, buf: *m
 /// # Safety
 /// `out` points to writable storage; `buf` to `len` writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn berth_file_read_at(out: *mut usize, f: berth_file, buf: *mut u8, len: usize, offset: u64) -> berth_status {
+pub unsafe extern "C" fn berth_file_read_at(
+    out: *mut usize,
+    f: berth_file,
+    buf: *mut u8,
+    len: usize,
+    offset: u64,
+) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
         *out = 0;
@@ -281,7 +291,9 @@ pub unsafe extern "C" fn berth_file_seek(out: *mut u64, f: berth_file, offset: i
         let out = out_arg(out, "out")?;
         let to = match whence {
             BERTH_SEEK_SET if offset >= 0 => SeekFrom::Start(offset as u64),
-            BERTH_SEEK_SET => return Err(Failure::new(BERTH_ERR_INVALID_ARGUMENT, "seek: negative offset from the start")),
+            BERTH_SEEK_SET => {
+                return Err(Failure::new(BERTH_ERR_INVALID_ARGUMENT, "seek: negative offset from the start"))
+            }
             BERTH_SEEK_CUR => SeekFrom::Current(offset),
             BERTH_SEEK_END => SeekFrom::End(offset),
             other => return Err(Failure::new(BERTH_ERR_INVALID_ARGUMENT, format!("seek: unknown whence {other}"))),
@@ -303,7 +315,8 @@ pub unsafe extern "C" fn berth_file_stat(out: *mut *mut c_char, f: berth_file) -
         let out = out_arg(out, "out")?;
         let f = file(f)?;
         let f = lock(&f);
-        let mut v: Value = serde_json::to_value(f.stat()).map_err(|e| Failure::new(BERTH_ERR_INTERNAL, e.to_string()))?;
+        let mut v: Value =
+            serde_json::to_value(f.stat()).map_err(|e| Failure::new(BERTH_ERR_INTERNAL, e.to_string()))?;
         v["path"] = Value::from(f.path());
         *out = json_out(&v)?;
         Ok(BERTH_OK)

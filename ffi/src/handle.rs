@@ -14,6 +14,7 @@ use berth_core::{Image, Layer};
 use once_cell::sync::Lazy;
 
 use crate::call::{Failure, Outcome};
+use crate::container::{ContainerObject, ExecObject};
 use crate::runtime::RuntimeObject;
 use crate::status::berth_status::BERTH_ERR_INVALID_HANDLE;
 use crate::stream::Stream;
@@ -28,16 +29,16 @@ pub enum Kind {
     Fs = 4,
     File = 5,
     Stream = 6,
+    Container = 7,
     // Reserved for the daemon backends: their numbers are fixed now so handles never
     // change meaning.
-    #[allow(dead_code)]
-    Container = 7,
     #[allow(dead_code)]
     Process = 8,
     #[allow(dead_code)]
     Pod = 9,
     #[allow(dead_code)]
     Snapshot = 10,
+    Exec = 11,
 }
 
 impl Kind {
@@ -53,6 +54,7 @@ impl Kind {
             Kind::Process => "process",
             Kind::Pod => "pod",
             Kind::Snapshot => "snapshot",
+            Kind::Exec => "exec",
         }
     }
 }
@@ -66,6 +68,8 @@ pub enum Object {
     Fs(Arc<dyn FileSystem>),
     File(Arc<Mutex<File>>),
     Stream(Arc<Stream>),
+    Container(Arc<ContainerObject>),
+    Exec(Arc<ExecObject>),
 }
 
 impl Object {
@@ -77,6 +81,8 @@ impl Object {
             Object::Fs(_) => Kind::Fs,
             Object::File(_) => Kind::File,
             Object::Stream(_) => Kind::Stream,
+            Object::Container(_) => Kind::Container,
+            Object::Exec(_) => Kind::Exec,
         }
     }
 }
@@ -154,6 +160,13 @@ pub fn get(h: u64, kind: Kind) -> Outcome<Object> {
 /// Closes `h`: its slot's generation moves on, so the handle is dead everywhere. The
 /// object itself is dropped after the lock is released, once no call uses it.
 pub fn remove(h: u64, kind: Kind) -> Outcome<()> {
+    drop(take(h, kind)?);
+    Ok(())
+}
+
+/// Like [`remove`], but hands the object back (to wake its users before it is
+/// dropped). The handle is dead when this returns.
+pub fn take(h: u64, kind: Kind) -> Outcome<Object> {
     let (k, generation, index) = unpack(h);
     if h == 0 || k != kind as u8 {
         return Err(invalid(h, kind, if h == 0 { "zero (never opened)" } else { "not a handle of this kind" }));
@@ -172,8 +185,7 @@ pub fn remove(h: u64, kind: Kind) -> Outcome<()> {
         t.free.push(index);
         object
     };
-    drop(object);
-    Ok(())
+    object.ok_or_else(|| invalid(h, kind, "closed or unknown"))
 }
 
 /// How many handles are open (for leak checks in tests).

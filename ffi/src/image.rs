@@ -86,7 +86,10 @@ pub unsafe extern "C" fn berth_image_layer(out: *mut berth_layer, image: berth_i
         let out = out_arg(out, "out")?;
         let img = self::image(image)?;
         let l = img.layers().get(index).cloned().ok_or_else(|| {
-            Failure::new(BERTH_ERR_NOT_FOUND, format!("layer {index}: the image has {} layers (numbered from 0)", img.layers().len()))
+            Failure::new(
+                BERTH_ERR_NOT_FOUND,
+                format!("layer {index}: the image has {} layers (numbered from 0)", img.layers().len()),
+            )
         })?;
         out.id = handle::insert(Object::Layer(l));
         Ok(BERTH_OK)

@@ -12,17 +12,19 @@
 
 mod abi_version;
 mod call;
+mod container;
 mod fs;
 mod handle;
 mod image;
 mod runtime;
+mod snapshot;
 mod status;
 mod stream;
 mod types;
 
 use std::ffi::{c_char, CString};
 
-
+pub use container::{BERTH_EXEC_EXIT, BERTH_EXEC_STDERR, BERTH_EXEC_STDOUT};
 pub use fs::{BERTH_SEEK_CUR, BERTH_SEEK_END, BERTH_SEEK_SET};
 pub use status::berth_status;
 pub use types::*;
@@ -134,11 +136,17 @@ mod tests {
         // A runtime handle passed as an image (same number, other kind) is refused.
         let mut id = std::ptr::null_mut();
         // SAFETY: valid out pointer.
-        assert_eq!(unsafe { image::berth_image_id(&mut id, berth_image { id: rt2.id }) }, berth_status::BERTH_ERR_INVALID_HANDLE);
+        assert_eq!(
+            unsafe { image::berth_image_id(&mut id, berth_image { id: rt2.id }) },
+            berth_status::BERTH_ERR_INVALID_HANDLE
+        );
         // Forged numbers are refused.
         for forged in [u64::MAX, 1, 0x0100_0000_0000_0000, rt2.id + 1] {
             // SAFETY: valid out pointer.
-            assert_eq!(unsafe { runtime::berth_runtime_info(&mut out, berth_runtime { id: forged }) }, berth_status::BERTH_ERR_INVALID_HANDLE);
+            assert_eq!(
+                unsafe { runtime::berth_runtime_info(&mut out, berth_runtime { id: forged }) },
+                berth_status::BERTH_ERR_INVALID_HANDLE
+            );
         }
         assert_eq!(runtime::berth_runtime_close(rt2), berth_status::BERTH_OK);
     }

@@ -41,8 +41,8 @@ pub struct berth_file {
     pub id: u64,
 }
 
-/// A stream of items (a walk; later pull progress, exec output, logs, events), read with
-/// `berth_stream_next`. Closing it cancels its work.
+/// A stream of items (a walk, pull progress, events), read with `berth_stream_next`.
+/// Closing it cancels its work.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
@@ -50,11 +50,21 @@ pub struct berth_stream {
     pub id: u64,
 }
 
-/// A container (daemon backends; reserved in this version).
+/// A container of a daemon runtime (containerd). Close with `berth_container_close`;
+/// closing the handle does not stop or delete the container.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
 pub struct berth_container {
+    pub id: u64,
+}
+
+/// A process started in a running container by `berth_container_exec`: write its stdin,
+/// read its output and exit with `berth_exec_next`. Close with `berth_exec_close`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub struct berth_exec {
     pub id: u64,
 }
 
@@ -102,5 +112,42 @@ impl berth_bytes {
         let boxed = v.into_boxed_slice();
         let len = boxed.len();
         berth_bytes { data: Box::into_raw(boxed) as *mut u8, len }
+    }
+}
+
+/// The result of `berth_container_exec_output`: the exit code and everything the process
+/// wrote. Free it whole with `berth_exec_output_free`.
+#[repr(C)]
+#[derive(Debug)]
+#[allow(non_camel_case_types)]
+pub struct berth_exec_output {
+    pub exit_code: i32,
+    pub stdout_data: berth_bytes,
+    pub stderr_data: berth_bytes,
+}
+
+impl berth_exec_output {
+    /// Nothing to free (a function, not a const, so that cbindgen leaves it out).
+    pub fn empty() -> berth_exec_output {
+        berth_exec_output { exit_code: 0, stdout_data: berth_bytes::EMPTY, stderr_data: berth_bytes::EMPTY }
+    }
+}
+
+/// One event of a running exec, from `berth_exec_next`: `kind` is BERTH_EXEC_STDOUT or
+/// BERTH_EXEC_STDERR with the bytes in `data` (free them with `berth_bytes_free`), or
+/// BERTH_EXEC_EXIT with `exit_code` set (and `data` empty).
+#[repr(C)]
+#[derive(Debug)]
+#[allow(non_camel_case_types)]
+pub struct berth_exec_event {
+    pub kind: i32,
+    pub exit_code: i32,
+    pub data: berth_bytes,
+}
+
+impl berth_exec_event {
+    /// Nothing to free (a function, not a const, so that cbindgen leaves it out).
+    pub fn empty() -> berth_exec_event {
+        berth_exec_event { kind: 0, exit_code: 0, data: berth_bytes::EMPTY }
     }
 }

@@ -71,7 +71,8 @@ fn status_values_are_unique_and_named() {
 fn header_compiles_as_c99_and_cpp17_without_warnings() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("use.c");
-    std::fs::write(&src, "#include <berth.h>\nint main(void) { berth_runtime rt = {0}; (void)rt; return BERTH_OK; }\n").unwrap();
+    std::fs::write(&src, "#include <berth.h>\nint main(void) { berth_runtime rt = {0}; (void)rt; return BERTH_OK; }\n")
+        .unwrap();
     let include = root().join("include");
     for (compiler, std) in [("gcc", "-std=c99"), ("g++", "-std=c++17")] {
         let mut cmd = Command::new(compiler);

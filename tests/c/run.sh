@@ -4,7 +4,10 @@
 #
 #   bash tests/c/run.sh          (tests/run-all.sh calls it after `cargo build --release`)
 #
-# For each of test_api.c and test_misuse.c (and examples/c/ls-image.c):
+# For each of test_api.c and test_misuse.c (and examples/c/ls-image.c), and
+# test_containerd.c against the harness's containerd (BERTH_TEST_CONTAINERD, set by
+# tests/harness/with-daemons.sh; without it the run is skipped with a SKIP line, or
+# fails under CI=true):
 #   - shared build, run under valgrind memcheck: no memcheck error, 0 bytes definitely
 #     lost ("still reachable" / "possibly lost" blocks are the library's global statics:
 #     the tokio runtime and its worker threads live as long as the process);
@@ -156,6 +159,9 @@ for t in test_api test_misuse; do
   build "$t-asan" "tests/c/$t.c" asan
   build "$t-static" "tests/c/$t.c" static
 done
+build test_containerd tests/c/test_containerd.c shared
+build test_containerd-asan tests/c/test_containerd.c asan
+build test_containerd-static tests/c/test_containerd.c static
 build ls-image examples/c/ls-image.c shared
 build ls-image-static examples/c/ls-image.c static
 
@@ -174,6 +180,18 @@ for t in test_api test_misuse; do
   run_plain "$t-static" "static" "" "$endpoint"
 done
 run_plain ls-image-static "static" "/etc/os-release" "$endpoint" sample
+
+echo "== against containerd (tests/harness)"
+if [ -n "${BERTH_TEST_CONTAINERD:-}" ]; then
+  run_valgrind test_containerd ""
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 run_plain test_containerd-asan "shared, AddressSanitizer" ""
+  run_plain test_containerd-static "static" ""
+elif [ "${CI:-}" = true ]; then
+  echo "BERTH_TEST_CONTAINERD is not set, and CI=true: run this under tests/harness/with-daemons.sh" >"$logs/containerd.log"
+  report "test_containerd" 1 "$logs/containerd.log" "no containerd"
+else
+  echo "SKIP test_containerd: BERTH_TEST_CONTAINERD is not set (run under tests/harness/with-daemons.sh, as tests/run-all.sh does; under CI=true this fails)"
+fi
 
 echo "== exported symbols"
 status=0

@@ -12,6 +12,10 @@
  *     streams read past their end, unknown statuses, the last error on a new thread
  *  4. threads: handles closed while 4 threads use them; 8 threads sharing one runtime,
  *     filesystem, file and walk.
+ *  5. the daemon functions (containers, execs, pull, events, snapshots) without a daemon:
+ *     NULLs, forged and wrong-kind container/exec handles, closed runtimes, bad JSON,
+ *     empty names, bad UTF-8, bad signals -> their statuses; NOT_SUPPORTED from the
+ *     offline runtime, a pull's error through its stream.
  */
 #include "check.h"
 
@@ -773,6 +777,514 @@ static void test_last_error_per_thread(void) {
     EXPECT(berth_last_error_status() == BERTH_ERR_NOT_FOUND);
 }
 
+/* ---- 5. the daemon functions (containers, execs, pull, events, snapshots) ------------------
+ *
+ * Without a daemon: the sample's oci-archive runtime has none of them (NOT_SUPPORTED),
+ * and container and exec handles can only be forged. What must hold: NULL pointers,
+ * bad handles, bad JSON, empty names and bad UTF-8 come back as their statuses, before
+ * anything reaches a backend; outputs of failed calls stay untouched. */
+
+#define KIND_BYTE_CONTAINER 7ull
+#define KIND_BYTE_EXEC 11ull
+
+enum dkind { D_RUNTIME, D_CONTAINER, D_EXEC };
+static const char *dkind_names[] = {"runtime", "container", "exec"};
+
+static void after_container(berth_status st, berth_container o, const char *name) {
+    if (st == BERTH_OK) {
+        berth_container_close(o);
+    } else if (o.id != 0) {
+        char what[256];
+        snprintf(what, sizeof what, "%s failed (%s) but set *out", name, berth_status_string(st));
+        check_failed(__FILE__, __LINE__, what, 0);
+    }
+}
+
+static void after_exec(berth_status st, berth_exec o, const char *name) {
+    if (st == BERTH_OK) {
+        berth_exec_close(o);
+    } else if (o.id != 0) {
+        char what[256];
+        snprintf(what, sizeof what, "%s failed (%s) but set *out", name, berth_status_string(st));
+        check_failed(__FILE__, __LINE__, what, 0);
+    }
+}
+
+#define CONTAINER_PROBE(fname, CALL)                                             \
+    static berth_status probe_##fname(uint64_t id) {                             \
+        berth_runtime h = {id};                                                  \
+        berth_container o = {0};                                                 \
+        berth_status st = CALL;                                                  \
+        after_container(st, o, #fname);                                          \
+        return st;                                                               \
+    }
+
+STRING_PROBE(runtime_list_containers, berth_runtime, berth_runtime_list_containers(&s, h, NULL))
+STRING_PROBE(runtime_find_containers, berth_runtime, berth_runtime_find_containers(&s, h, "abc"))
+CONTAINER_PROBE(runtime_create_container, berth_runtime_create_container(&o, h, "{\"image\":\"sample\"}"))
+CONTAINER_PROBE(runtime_open_container, berth_runtime_open_container(&o, h, "abc"))
+PLAIN_PROBE(runtime_tag_image, berth_runtime, berth_runtime_tag_image(h, "sample", "sample:other"))
+PLAIN_PROBE(runtime_remove_image, berth_runtime, berth_runtime_remove_image(h, "sample:other"))
+STRING_PROBE(runtime_import_images, berth_runtime, berth_runtime_import_images(&s, h, "/nonexistent/x.tar"))
+PLAIN_PROBE(runtime_export_images, berth_runtime, berth_runtime_export_images(h, "[\"sample\"]", "/nonexistent/x.tar"))
+HANDLE_PROBE(runtime_pull, berth_runtime, berth_stream, K_STREAM, berth_runtime_pull(&o, h, "example.com/x:1", NULL))
+HANDLE_PROBE(runtime_events, berth_runtime, berth_stream, K_STREAM, berth_runtime_events(&o, h, NULL))
+STRING_PROBE(runtime_snapshots_list, berth_runtime, berth_runtime_snapshots_list(&s, h, NULL))
+STRING_PROBE(runtime_snapshots_stat, berth_runtime, berth_runtime_snapshots_stat(&s, h, NULL, "k"))
+STRING_PROBE(runtime_snapshots_prepare, berth_runtime, berth_runtime_snapshots_prepare(&s, h, NULL, "k", NULL))
+STRING_PROBE(runtime_snapshots_view, berth_runtime, berth_runtime_snapshots_view(&s, h, "overlayfs", "k", "p"))
+PLAIN_PROBE(runtime_snapshots_commit, berth_runtime, berth_runtime_snapshots_commit(h, NULL, "n", "k"))
+STRING_PROBE(runtime_snapshots_mounts, berth_runtime, berth_runtime_snapshots_mounts(&s, h, NULL, "k"))
+STRING_PROBE(runtime_snapshots_usage, berth_runtime, berth_runtime_snapshots_usage(&s, h, NULL, "k"))
+PLAIN_PROBE(runtime_snapshots_remove, berth_runtime, berth_runtime_snapshots_remove(h, NULL, "k"))
+
+PLAIN_PROBE(container_close, berth_container, berth_container_close(h))
+STRING_PROBE(container_id, berth_container, berth_container_id(&s, h))
+STRING_PROBE(container_inspect, berth_container, berth_container_inspect(&s, h))
+PLAIN_PROBE(container_start, berth_container, berth_container_start(h))
+PLAIN_PROBE(container_kill, berth_container, berth_container_kill(h, 9))
+PLAIN_PROBE(container_pause, berth_container, berth_container_pause(h))
+PLAIN_PROBE(container_resume, berth_container, berth_container_resume(h))
+PLAIN_PROBE(container_delete, berth_container, berth_container_delete(h, true))
+PLAIN_PROBE(container_update_resources, berth_container, berth_container_update_resources(h, "{\"pids_limit\":10}"))
+STRING_PROBE(container_processes, berth_container, berth_container_processes(&s, h))
+HANDLE_PROBE(container_filesystem, berth_container, berth_fs, K_FS, berth_container_filesystem(&o, h))
+STRING_PROBE(container_changes, berth_container, berth_container_changes(&s, h))
+static berth_status probe_container_stop(uint64_t id) {
+    berth_container h = {id};
+    int32_t code = 12345;
+    berth_status st = berth_container_stop(&code, h, 10);
+    if (st != BERTH_OK) EXPECT(code == 12345);
+    return st;
+}
+static berth_status probe_container_wait(uint64_t id) {
+    berth_container h = {id};
+    int32_t code = 12345;
+    berth_status st = berth_container_wait(&code, h, 10);
+    if (st != BERTH_OK) EXPECT(code == 12345);
+    return st;
+}
+static berth_status probe_container_exec_output(uint64_t id) {
+    berth_container h = {id};
+    berth_exec_output o;
+    memset(&o, 0xa5, sizeof o);
+    berth_status st = berth_container_exec_output(&o, h, "{\"args\":[\"/bin/true\"]}", (const uint8_t *)"in", 2, 1000);
+    if (st == BERTH_OK) berth_exec_output_free(o);
+    else EXPECT(o.exit_code == 0 && o.stdout_data.data == NULL && o.stdout_data.len == 0 &&
+                o.stderr_data.data == NULL && o.stderr_data.len == 0);
+    return st;
+}
+static berth_status probe_container_exec(uint64_t id) {
+    berth_container h = {id};
+    berth_exec o = {0};
+    berth_status st = berth_container_exec(&o, h, "{\"args\":[\"/bin/true\"],\"stdin\":true}");
+    after_exec(st, o, "container_exec");
+    return st;
+}
+
+PLAIN_PROBE(exec_write_stdin, berth_exec, berth_exec_write_stdin(h, (const uint8_t *)"data", 4))
+PLAIN_PROBE(exec_close_stdin, berth_exec, berth_exec_close_stdin(h))
+PLAIN_PROBE(exec_resize, berth_exec, berth_exec_resize(h, 80, 24))
+PLAIN_PROBE(exec_kill, berth_exec, berth_exec_kill(h, 15))
+PLAIN_PROBE(exec_close, berth_exec, berth_exec_close(h))
+static berth_status probe_exec_next(uint64_t id) {
+    berth_exec h = {id};
+    berth_exec_event ev;
+    memset(&ev, 0xa5, sizeof ev);
+    berth_status st = berth_exec_next(&ev, h, 10);
+    if (st == BERTH_OK) berth_bytes_free(ev.data);
+    else EXPECT(ev.kind == 0 && ev.exit_code == 0 && ev.data.data == NULL && ev.data.len == 0);
+    return st;
+}
+
+struct dprobe {
+    const char *name;
+    enum dkind kind;
+    probe_fn fn;
+};
+#define DP(fname, kind) {#fname, kind, probe_##fname}
+static const struct dprobe dprobes[] = {
+    DP(runtime_list_containers, D_RUNTIME), DP(runtime_find_containers, D_RUNTIME),
+    DP(runtime_create_container, D_RUNTIME), DP(runtime_open_container, D_RUNTIME),
+    DP(runtime_tag_image, D_RUNTIME), DP(runtime_remove_image, D_RUNTIME),
+    DP(runtime_import_images, D_RUNTIME), DP(runtime_export_images, D_RUNTIME),
+    DP(runtime_pull, D_RUNTIME), DP(runtime_events, D_RUNTIME),
+    DP(runtime_snapshots_list, D_RUNTIME), DP(runtime_snapshots_stat, D_RUNTIME),
+    DP(runtime_snapshots_prepare, D_RUNTIME), DP(runtime_snapshots_view, D_RUNTIME),
+    DP(runtime_snapshots_commit, D_RUNTIME), DP(runtime_snapshots_mounts, D_RUNTIME),
+    DP(runtime_snapshots_usage, D_RUNTIME), DP(runtime_snapshots_remove, D_RUNTIME),
+    DP(container_close, D_CONTAINER), DP(container_id, D_CONTAINER), DP(container_inspect, D_CONTAINER),
+    DP(container_start, D_CONTAINER), DP(container_stop, D_CONTAINER), DP(container_kill, D_CONTAINER),
+    DP(container_pause, D_CONTAINER), DP(container_resume, D_CONTAINER), DP(container_delete, D_CONTAINER),
+    DP(container_wait, D_CONTAINER), DP(container_update_resources, D_CONTAINER),
+    DP(container_processes, D_CONTAINER), DP(container_filesystem, D_CONTAINER),
+    DP(container_changes, D_CONTAINER), DP(container_exec_output, D_CONTAINER), DP(container_exec, D_CONTAINER),
+    DP(exec_write_stdin, D_EXEC), DP(exec_close_stdin, D_EXEC), DP(exec_next, D_EXEC),
+    DP(exec_resize, D_EXEC), DP(exec_kill, D_EXEC), DP(exec_close, D_EXEC),
+};
+#define N_DPROBES (sizeof dprobes / sizeof dprobes[0])
+
+static void expect_dinvalid(const struct dprobe *p, uint64_t id, const char *why) {
+    if (p->kind == D_RUNTIME && id == live[K_RUNTIME]) return; /* a forged number that is live */
+    berth_status st = p->fn(id);
+    if (st == BERTH_ERR_INVALID_HANDLE && strstr(berth_last_error_message(), "handle") != NULL) {
+        check_passed();
+        return;
+    }
+    char what[768];
+    snprintf(what, sizeof what, "berth_%s with a %s %s handle 0x%016llx returned %s (%d), want invalid_handle (message: %.300s)",
+             p->name, why, dkind_names[p->kind], (unsigned long long)id, berth_status_string(st), (int)st,
+             berth_last_error_message());
+    check_failed(__FILE__, __LINE__, what, 0);
+    repair_live(what);
+}
+
+static void test_daemon_bad_handles(void) {
+    /* 18 runtime functions, 16 container functions, 6 exec functions. */
+    EXPECT(N_DPROBES == 40);
+    for (size_t i = 0; i < N_DPROBES; i++) {
+        const struct dprobe *p = &dprobes[i];
+        uint64_t byte = p->kind == D_RUNTIME ? (live[K_RUNTIME] >> 56)
+                        : p->kind == D_CONTAINER ? KIND_BYTE_CONTAINER : KIND_BYTE_EXEC;
+        expect_dinvalid(p, 0, "zero");
+        expect_dinvalid(p, UINT64_MAX, "forged (UINT64_MAX)");
+        expect_dinvalid(p, 1, "forged (1)");
+        expect_dinvalid(p, byte << 56, "forged (kind byte only)");
+        expect_dinvalid(p, (byte << 56) | (1ull << 32), "forged (generation 1, slot 0)");
+        /* Every live object of another kind, as is, and under this kind's byte (the
+         * table must check the object's kind, not only the byte). */
+        for (int k = 0; k < N_KINDS; k++) {
+            if (p->kind == D_RUNTIME && k == K_RUNTIME) continue;
+            expect_dinvalid(p, live[k], "wrong-kind");
+            expect_dinvalid(p, (byte << 56) | (live[k] & 0x00ffffffffffffffull), "forged (this kind's byte, another kind's live slot)");
+        }
+        for (int r = 0; r < 32; r++) {
+            uint64_t x = (byte << 56) | (rng() & 0x00ffffffffffffffull);
+            if (p->kind == D_RUNTIME && x == live[K_RUNTIME]) continue;
+            expect_dinvalid(p, x, "forged (random, right kind)");
+        }
+        for (int r = 0; r < 16; r++) {
+            uint64_t x = rng();
+            if (x == live[K_RUNTIME]) continue;
+            expect_dinvalid(p, x, "forged (random)");
+        }
+    }
+    /* A closed and a double-closed runtime. */
+    berth_runtime closed = {0};
+    REQUIRE_OK(berth_runtime_open(&closed, endpoint, NULL));
+    EXPECT_OK(berth_runtime_close(closed));
+    for (size_t i = 0; i < N_DPROBES; i++)
+        if (dprobes[i].kind == D_RUNTIME) expect_dinvalid(&dprobes[i], closed.id, "closed");
+    EXPECT_STATUS(berth_runtime_close(closed), BERTH_ERR_INVALID_HANDLE);
+    for (size_t i = 0; i < N_DPROBES; i++)
+        if (dprobes[i].kind == D_RUNTIME) expect_dinvalid(&dprobes[i], closed.id, "double-closed");
+}
+
+static void test_daemon_null_arguments(void) {
+    berth_runtime rt = {live[K_RUNTIME]};
+    berth_container c = {(KIND_BYTE_CONTAINER << 56) | 0x00000001000000ffull}; /* forged */
+    berth_exec e = {(KIND_BYTE_EXEC << 56) | 0x00000001000000ffull};           /* forged */
+    char *s = NULL;
+    berth_container c_out = {0};
+    berth_stream stream_out = {0};
+    berth_exec e_out = {0};
+    berth_exec_output o = {0, {NULL, 0}, {NULL, 0}};
+    const char *opts = "{\"args\":[\"/bin/true\"]}";
+    berth_status st;
+
+#define EXPECT_NULL_ARG(call, argname)                                   \
+    do {                                                                 \
+        EXPECT_STATUS(call, BERTH_ERR_NULL_ARGUMENT);                    \
+        EXPECT_CONTAINS(berth_last_error_message(), argname);            \
+    } while (0)
+
+    EXPECT_NULL_ARG(berth_runtime_list_containers(NULL, rt, NULL), "out");
+    EXPECT_NULL_ARG(berth_runtime_find_containers(NULL, rt, "x"), "out");
+    EXPECT_NULL_ARG(berth_runtime_find_containers(&s, rt, NULL), "pattern");
+    EXPECT_NULL_ARG(berth_runtime_create_container(NULL, rt, "{\"image\":\"sample\"}"), "out");
+    EXPECT_NULL_ARG(berth_runtime_create_container(&c_out, rt, NULL), "options_json");
+    EXPECT_NULL_ARG(berth_runtime_open_container(NULL, rt, "x"), "out");
+    EXPECT_NULL_ARG(berth_runtime_open_container(&c_out, rt, NULL), "pattern");
+    EXPECT_NULL_ARG(berth_runtime_tag_image(rt, NULL, "sample:other"), "source");
+    EXPECT_NULL_ARG(berth_runtime_tag_image(rt, "sample", NULL), "target");
+    EXPECT_NULL_ARG(berth_runtime_remove_image(rt, NULL), "pattern");
+    EXPECT_NULL_ARG(berth_runtime_import_images(NULL, rt, "/x.tar"), "out");
+    EXPECT_NULL_ARG(berth_runtime_import_images(&s, rt, NULL), "path");
+    EXPECT_NULL_ARG(berth_runtime_export_images(rt, NULL, "/x.tar"), "patterns_json");
+    EXPECT_NULL_ARG(berth_runtime_export_images(rt, "[\"sample\"]", NULL), "path");
+    EXPECT_NULL_ARG(berth_runtime_pull(NULL, rt, "example.com/x:1", NULL), "out");
+    EXPECT_NULL_ARG(berth_runtime_pull(&stream_out, rt, NULL, NULL), "reference");
+    EXPECT_NULL_ARG(berth_runtime_events(NULL, rt, NULL), "out");
+    EXPECT_NULL_ARG(berth_runtime_snapshots_list(NULL, rt, NULL), "out");
+    EXPECT_NULL_ARG(berth_runtime_snapshots_stat(NULL, rt, NULL, "k"), "out");
+    EXPECT_NULL_ARG(berth_runtime_snapshots_stat(&s, rt, NULL, NULL), "key");
+    EXPECT_NULL_ARG(berth_runtime_snapshots_prepare(NULL, rt, NULL, "k", NULL), "out");
+    EXPECT_NULL_ARG(berth_runtime_snapshots_prepare(&s, rt, NULL, NULL, "p"), "key");
+    EXPECT_NULL_ARG(berth_runtime_snapshots_view(NULL, rt, NULL, "k", "p"), "out");
+    EXPECT_NULL_ARG(berth_runtime_snapshots_view(&s, rt, NULL, NULL, "p"), "key");
+    EXPECT_NULL_ARG(berth_runtime_snapshots_commit(rt, NULL, NULL, "k"), "name");
+    EXPECT_NULL_ARG(berth_runtime_snapshots_commit(rt, NULL, "n", NULL), "key");
+    EXPECT_NULL_ARG(berth_runtime_snapshots_mounts(NULL, rt, NULL, "k"), "out");
+    EXPECT_NULL_ARG(berth_runtime_snapshots_mounts(&s, rt, NULL, NULL), "key");
+    EXPECT_NULL_ARG(berth_runtime_snapshots_usage(NULL, rt, NULL, "k"), "out");
+    EXPECT_NULL_ARG(berth_runtime_snapshots_usage(&s, rt, NULL, NULL), "key");
+    EXPECT_NULL_ARG(berth_runtime_snapshots_remove(rt, NULL, NULL), "key");
+
+    /* Container and exec functions: arguments are checked before the handle, so a
+     * forged handle still gives NULL_ARGUMENT. */
+    EXPECT_NULL_ARG(berth_container_id(NULL, c), "out");
+    EXPECT_NULL_ARG(berth_container_inspect(NULL, c), "out");
+    EXPECT_NULL_ARG(berth_container_stop(NULL, c, 0), "out");
+    EXPECT_NULL_ARG(berth_container_wait(NULL, c, 0), "out");
+    EXPECT_NULL_ARG(berth_container_update_resources(c, NULL), "resources_json");
+    EXPECT_NULL_ARG(berth_container_processes(NULL, c), "out");
+    EXPECT_NULL_ARG(berth_container_filesystem(NULL, c), "out");
+    EXPECT_NULL_ARG(berth_container_changes(NULL, c), "out");
+    EXPECT_NULL_ARG(berth_container_exec_output(NULL, c, opts, NULL, 0, 0), "out");
+    EXPECT_NULL_ARG(berth_container_exec_output(&o, c, NULL, NULL, 0, 0), "options_json");
+    EXPECT_NULL_ARG(berth_container_exec_output(&o, c, opts, NULL, 1, 0), "stdin_data");
+    EXPECT_NULL_ARG(berth_container_exec_output(&o, c, opts, NULL, SIZE_MAX, -1), "stdin_data");
+    EXPECT_NULL_ARG(berth_container_exec(NULL, c, opts), "out");
+    EXPECT_NULL_ARG(berth_container_exec(&e_out, c, NULL), "options_json");
+    EXPECT_NULL_ARG(berth_exec_write_stdin(e, NULL, 1), "data");
+    EXPECT_NULL_ARG(berth_exec_write_stdin(e, NULL, SIZE_MAX), "data");
+    EXPECT_NULL_ARG(berth_exec_next(NULL, e, 0), "out");
+    /* NULL with length 0 is "no bytes": only the handle is wrong then. */
+    EXPECT_STATUS(berth_exec_write_stdin(e, NULL, 0), BERTH_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(berth_container_exec_output(&o, c, opts, NULL, 0, 0), BERTH_ERR_INVALID_HANDLE);
+#undef EXPECT_NULL_ARG
+
+    /* Nothing was written to the outputs of the failed calls. */
+    EXPECT(s == NULL && c_out.id == 0 && stream_out.id == 0 && e_out.id == 0);
+    EXPECT(o.stdout_data.data == NULL && o.stderr_data.data == NULL);
+
+    /* NULL where documented: filters, options, snapshotter and parent. On the offline
+     * runtime each is then just NOT_SUPPORTED. */
+    EXPECT_STATUS(berth_runtime_list_containers(&s, rt, NULL), BERTH_ERR_NOT_SUPPORTED);
+    EXPECT_STATUS(berth_runtime_events(&stream_out, rt, NULL), BERTH_ERR_NOT_SUPPORTED);
+    EXPECT_STATUS(berth_runtime_snapshots_prepare(&s, rt, NULL, "k", NULL), BERTH_ERR_NOT_SUPPORTED);
+    st = berth_runtime_pull(&stream_out, rt, "example.com/x:1", NULL);
+    if (EXPECT_OK(st)) EXPECT_OK(berth_stream_close(stream_out));
+
+    /* The free function ignores empty values. */
+    berth_exec_output empty = {0, {NULL, 0}, {NULL, 0}};
+    berth_exec_output_free(empty);
+    berth_exec_output_free(o);
+}
+
+/* The oci-archive runtime has no containers, pulls, events or snapshots: NOT_SUPPORTED,
+ * naming the backend. */
+static void test_daemon_not_supported(void) {
+    berth_runtime rt = {live[K_RUNTIME]};
+    char *s = NULL;
+    berth_container c = {0};
+    berth_stream st_out = {0};
+
+#define EXPECT_NOT_SUPPORTED(call)                                           \
+    do {                                                                     \
+        EXPECT_STATUS(call, BERTH_ERR_NOT_SUPPORTED);                        \
+        EXPECT_CONTAINS(berth_last_error_message(), "oci-archive");          \
+    } while (0)
+    EXPECT_NOT_SUPPORTED(berth_runtime_list_containers(&s, rt, NULL));
+    EXPECT_NOT_SUPPORTED(berth_runtime_list_containers(&s, rt, "[\"labels.a==b\"]"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_find_containers(&s, rt, "abc"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_create_container(&c, rt, "{\"image\":\"sample\",\"args\":[\"/bin/true\"]}"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_open_container(&c, rt, "abc"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_tag_image(rt, "sample", "sample:other"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_remove_image(rt, "sample"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_import_images(&s, rt, "/nonexistent/x.tar"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_export_images(rt, "[\"sample\"]", "/nonexistent/x.tar"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_events(&st_out, rt, NULL));
+    EXPECT_NOT_SUPPORTED(berth_runtime_events(&st_out, rt, "[\"topic==\\\"/tasks/exit\\\"\"]"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_snapshots_list(&s, rt, NULL));
+    EXPECT_NOT_SUPPORTED(berth_runtime_snapshots_list(&s, rt, ""));
+    EXPECT_NOT_SUPPORTED(berth_runtime_snapshots_stat(&s, rt, "overlayfs", "k"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_snapshots_prepare(&s, rt, NULL, "k", "p"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_snapshots_view(&s, rt, NULL, "k", ""));
+    EXPECT_NOT_SUPPORTED(berth_runtime_snapshots_commit(rt, NULL, "n", "k"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_snapshots_mounts(&s, rt, NULL, "k"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_snapshots_usage(&s, rt, NULL, "k"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_snapshots_remove(rt, NULL, "k"));
+    EXPECT(s == NULL && c.id == 0 && st_out.id == 0);
+
+    /* A pull is a stream: its error comes from the first next, once; then the end. It
+     * is not a walk. */
+    berth_stream p = {0};
+    REQUIRE_OK(berth_runtime_pull(&p, rt, "example.com/x:1", "{\"plain_http\":true}"));
+    EXPECT_STATUS(berth_stream_skip_dir(p), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT_NOT_SUPPORTED(berth_stream_next(&s, p, 60000));
+    EXPECT(s == NULL);
+    EXPECT_STATUS(berth_stream_next(&s, p, 0), BERTH_END);
+    EXPECT_STATUS(berth_stream_next(&s, p, -1), BERTH_END);
+    EXPECT(s == NULL);
+    EXPECT_OK(berth_stream_close(p));
+    EXPECT_STATUS(berth_stream_close(p), BERTH_ERR_INVALID_HANDLE);
+    /* Closed before it was read: the work is cancelled, nothing leaks. */
+    for (int i = 0; i < 20; i++) {
+        REQUIRE_OK(berth_runtime_pull(&p, rt, "example.com/x:1", NULL));
+        EXPECT_OK(berth_stream_close(p));
+    }
+#undef EXPECT_NOT_SUPPORTED
+}
+
+/* Bad JSON, empty names, bad UTF-8 and bad numbers: INVALID_ARGUMENT, checked before
+ * the handle (forged container and exec handles here) and before the backend. */
+static void test_daemon_bad_arguments(void) {
+    berth_runtime rt = {live[K_RUNTIME]};
+    berth_container c = {(KIND_BYTE_CONTAINER << 56) | 0x00000001000000ffull};
+    berth_exec e = {(KIND_BYTE_EXEC << 56) | 0x00000001000000ffull};
+    char *s = NULL;
+    berth_container c_out = {0};
+    berth_stream st_out = {0};
+    berth_exec e_out = {0};
+    berth_exec_output o = {0, {NULL, 0}, {NULL, 0}};
+    int32_t code = 12345;
+
+#define EXPECT_INVALID(call)                                      \
+    EXPECT_STATUS(call, BERTH_ERR_INVALID_ARGUMENT)
+
+    /* Filters and patterns: a JSON array of strings. */
+    static const char *bad_arrays[] = {"{", "{}", "[1]", "\"x\"", "[\"a\",2]", "[[\"a\"]]", "null", "1", "[\"a\"] x", "[\"a\""};
+    for (size_t i = 0; i < sizeof bad_arrays / sizeof bad_arrays[0]; i++) {
+        EXPECT_INVALID(berth_runtime_list_containers(&s, rt, bad_arrays[i]));
+        EXPECT_CONTAINS(berth_last_error_message(), "filters_json");
+        EXPECT_INVALID(berth_runtime_events(&st_out, rt, bad_arrays[i]));
+        EXPECT_INVALID(berth_runtime_export_images(rt, bad_arrays[i], "/tmp/x.tar"));
+        EXPECT_CONTAINS(berth_last_error_message(), "patterns_json");
+    }
+    /* Export needs at least one pattern, none empty; an empty path is refused. */
+    EXPECT_INVALID(berth_runtime_export_images(rt, "[]", "/tmp/x.tar"));
+    EXPECT_INVALID(berth_runtime_export_images(rt, "", "/tmp/x.tar"));
+    EXPECT_INVALID(berth_runtime_export_images(rt, "[\"\"]", "/tmp/x.tar"));
+    EXPECT_INVALID(berth_runtime_export_images(rt, "[\"sample\",\" \"]", "/tmp/x.tar"));
+    EXPECT_INVALID(berth_runtime_export_images(rt, "[\"sample\"]", ""));
+    /* An empty filter list is no filter. */
+    EXPECT_STATUS(berth_runtime_list_containers(&s, rt, ""), BERTH_ERR_NOT_SUPPORTED);
+    EXPECT_STATUS(berth_runtime_list_containers(&s, rt, "[]"), BERTH_ERR_NOT_SUPPORTED);
+
+    /* Create options: an object, known fields, an image. */
+    static const char *bad_create[] = {
+        "", "{", "[]", "[\"sample\"]", "\"sample\"", "null", "{}", "{\"image\":\"\"}", "{\"image\":\"  \"}",
+        "{\"image\":5}", "{\"image\":\"sample\",\"bogus\":1}", "{\"image\":\"sample\",\"args\":\"/bin/sh\"}",
+        "{\"image\":\"sample\",\"network\":\"bridge\"}", "{\"image\":\"sample\",\"resources\":{\"memory\":1}}",
+        "{\"image\":\"sample\",\"mounts\":[{\"source\":\"/\",\"destination\":\"/x\",\"bogus\":true}]}",
+        "{\"image\":\"sample\",\"tty\":\"yes\"}",
+    };
+    for (size_t i = 0; i < sizeof bad_create / sizeof bad_create[0]; i++) {
+        EXPECT_INVALID(berth_runtime_create_container(&c_out, rt, bad_create[i]));
+        EXPECT_CONTAINS(berth_last_error_message(), "options_json");
+    }
+
+    /* Pull options: NULL, "" and {} are the defaults; the rest must be known fields. */
+    static const char *bad_pull[] = {"{", "[]", "\"x\"", "{\"plain_http\":\"yes\"}", "{\"bogus\":1}", "{\"username\":1}"};
+    for (size_t i = 0; i < sizeof bad_pull / sizeof bad_pull[0]; i++)
+        EXPECT_INVALID(berth_runtime_pull(&st_out, rt, "example.com/x:1", bad_pull[i]));
+    static const char *good_pull[] = {"", "{}", "{\"plain_http\":true,\"platform\":\"linux/amd64\",\"username\":\"u\",\"password\":\"p\"}"};
+    for (size_t i = 0; i < sizeof good_pull / sizeof good_pull[0]; i++) {
+        berth_stream p = {0};
+        if (EXPECT_OK(berth_runtime_pull(&p, rt, "example.com/x:1", good_pull[i]))) EXPECT_OK(berth_stream_close(p));
+    }
+
+    /* Empty and blank names. */
+    static const char *blank[] = {"", " ", "\t\n"};
+    for (size_t i = 0; i < sizeof blank / sizeof blank[0]; i++) {
+        const char *b = blank[i];
+        EXPECT_INVALID(berth_runtime_find_containers(&s, rt, b));
+        EXPECT_INVALID(berth_runtime_open_container(&c_out, rt, b));
+        EXPECT_INVALID(berth_runtime_tag_image(rt, b, "sample:other"));
+        EXPECT_INVALID(berth_runtime_tag_image(rt, "sample", b));
+        EXPECT_INVALID(berth_runtime_remove_image(rt, b));
+        EXPECT_INVALID(berth_runtime_import_images(&s, rt, b));
+        EXPECT_INVALID(berth_runtime_pull(&st_out, rt, b, NULL));
+        EXPECT_INVALID(berth_runtime_snapshots_stat(&s, rt, NULL, b));
+        EXPECT_INVALID(berth_runtime_snapshots_prepare(&s, rt, NULL, b, NULL));
+        EXPECT_INVALID(berth_runtime_snapshots_view(&s, rt, NULL, b, "p"));
+        EXPECT_INVALID(berth_runtime_snapshots_commit(rt, NULL, b, "k"));
+        EXPECT_INVALID(berth_runtime_snapshots_commit(rt, NULL, "n", b));
+        EXPECT_INVALID(berth_runtime_snapshots_mounts(&s, rt, NULL, b));
+        EXPECT_INVALID(berth_runtime_snapshots_usage(&s, rt, NULL, b));
+        EXPECT_INVALID(berth_runtime_snapshots_remove(rt, NULL, b));
+    }
+
+    /* Bad UTF-8 in every string argument. */
+    for (size_t i = 0; i < N_BAD_UTF8; i++) {
+        const char *bad = bad_utf8[i];
+        EXPECT_INVALID(berth_runtime_list_containers(&s, rt, bad));
+        EXPECT_CONTAINS(berth_last_error_message(), "UTF-8");
+        EXPECT_INVALID(berth_runtime_find_containers(&s, rt, bad));
+        EXPECT_INVALID(berth_runtime_create_container(&c_out, rt, bad));
+        EXPECT_INVALID(berth_runtime_open_container(&c_out, rt, bad));
+        EXPECT_INVALID(berth_runtime_tag_image(rt, bad, "sample:other"));
+        EXPECT_INVALID(berth_runtime_tag_image(rt, "sample", bad));
+        EXPECT_INVALID(berth_runtime_remove_image(rt, bad));
+        EXPECT_INVALID(berth_runtime_import_images(&s, rt, bad));
+        EXPECT_INVALID(berth_runtime_export_images(rt, bad, "/tmp/x.tar"));
+        EXPECT_INVALID(berth_runtime_export_images(rt, "[\"sample\"]", bad));
+        EXPECT_INVALID(berth_runtime_pull(&st_out, rt, bad, NULL));
+        EXPECT_INVALID(berth_runtime_pull(&st_out, rt, "example.com/x:1", bad));
+        EXPECT_INVALID(berth_runtime_events(&st_out, rt, bad));
+        EXPECT_INVALID(berth_runtime_snapshots_list(&s, rt, bad));
+        EXPECT_INVALID(berth_runtime_snapshots_stat(&s, rt, bad, "k"));
+        EXPECT_INVALID(berth_runtime_snapshots_stat(&s, rt, NULL, bad));
+        EXPECT_INVALID(berth_runtime_snapshots_prepare(&s, rt, NULL, "k", bad));
+        EXPECT_INVALID(berth_runtime_snapshots_view(&s, rt, bad, "k", NULL));
+        EXPECT_INVALID(berth_runtime_snapshots_commit(rt, NULL, bad, "k"));
+        EXPECT_INVALID(berth_runtime_snapshots_mounts(&s, rt, NULL, bad));
+        EXPECT_INVALID(berth_runtime_snapshots_usage(&s, rt, bad, "k"));
+        EXPECT_INVALID(berth_runtime_snapshots_remove(rt, NULL, bad));
+        EXPECT_INVALID(berth_container_update_resources(c, bad));
+        EXPECT_INVALID(berth_container_exec_output(&o, c, bad, NULL, 0, 0));
+        EXPECT_INVALID(berth_container_exec(&e_out, c, bad));
+    }
+
+    /* Resources: an object of known fields. */
+    static const char *bad_resources[] = {"", "{", "[]", "null", "{\"memory\":1}", "{\"pids_limit\":\"10\"}", "{\"cpu_shares\":-1}"};
+    for (size_t i = 0; i < sizeof bad_resources / sizeof bad_resources[0]; i++) {
+        EXPECT_INVALID(berth_container_update_resources(c, bad_resources[i]));
+        EXPECT_CONTAINS(berth_last_error_message(), "resources_json");
+    }
+    EXPECT_STATUS(berth_container_update_resources(c, "{}"), BERTH_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(berth_container_update_resources(c, "{\"memory_bytes\":67108864,\"pids_limit\":10}"), BERTH_ERR_INVALID_HANDLE);
+
+    /* Exec options: an object of known fields, with a program to run. */
+    static const char *bad_exec[] = {"", "{", "[]", "[\"/bin/true\"]", "{}", "{\"args\":[]}", "{\"args\":\"/bin/true\"}",
+                                     "{\"args\":[\"/bin/true\"],\"bogus\":1}", "{\"args\":[1]}", "{\"args\":[\"/bin/true\"],\"tty\":1}"};
+    for (size_t i = 0; i < sizeof bad_exec / sizeof bad_exec[0]; i++) {
+        EXPECT_INVALID(berth_container_exec_output(&o, c, bad_exec[i], (const uint8_t *)"x", 1, 1000));
+        EXPECT_CONTAINS(berth_last_error_message(), "options_json");
+        EXPECT_INVALID(berth_container_exec(&e_out, c, bad_exec[i]));
+    }
+    EXPECT(o.stdout_data.data == NULL && e_out.id == 0);
+
+    /* Signals 1 to 64; a terminal of at least 1x1. */
+    static const int32_t bad_signals[] = {0, -1, -9, 65, 1000, INT32_MAX, INT32_MIN};
+    for (size_t i = 0; i < sizeof bad_signals / sizeof bad_signals[0]; i++) {
+        EXPECT_INVALID(berth_container_kill(c, bad_signals[i]));
+        EXPECT_CONTAINS(berth_last_error_message(), "signal");
+        EXPECT_INVALID(berth_exec_kill(e, bad_signals[i]));
+    }
+    EXPECT_STATUS(berth_container_kill(c, 1), BERTH_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(berth_container_kill(c, 64), BERTH_ERR_INVALID_HANDLE);
+    EXPECT_INVALID(berth_exec_resize(e, 0, 24));
+    EXPECT_INVALID(berth_exec_resize(e, 80, 0));
+    EXPECT_STATUS(berth_exec_resize(e, UINT32_MAX, UINT32_MAX), BERTH_ERR_INVALID_HANDLE);
+
+    /* Timeouts of any value are fine; the handle is what is wrong. */
+    static const int64_t timeouts[] = {-1, 0, 1, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+        berth_exec_event ev = {7, 7, {NULL, 0}};
+        EXPECT_STATUS(berth_container_wait(&code, c, timeouts[i]), BERTH_ERR_INVALID_HANDLE);
+        EXPECT_STATUS(berth_exec_next(&ev, e, timeouts[i]), BERTH_ERR_INVALID_HANDLE);
+        EXPECT(ev.kind == 0 && ev.exit_code == 0 && ev.data.data == NULL);
+        EXPECT_STATUS(berth_container_exec_output(&o, c, "{\"args\":[\"/bin/true\"]}", NULL, 0, timeouts[i]),
+                      BERTH_ERR_INVALID_HANDLE);
+    }
+    EXPECT_STATUS(berth_container_stop(&code, c, UINT32_MAX), BERTH_ERR_INVALID_HANDLE);
+    EXPECT(code == 12345);
+    EXPECT(s == NULL && c_out.id == 0 && st_out.id == 0);
+#undef EXPECT_INVALID
+}
+
 /* ---- 4. threads ------------------------------------------------------------------------- */
 
 static pthread_mutex_t progress_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -1126,6 +1638,10 @@ int main(int argc, char **argv) {
     test_bad_strings();
     test_lengths_offsets_seeks();
     test_streams_and_statuses();
+    test_daemon_null_arguments();
+    test_daemon_bad_handles();
+    test_daemon_not_supported();
+    test_daemon_bad_arguments();
 
     /* The tidy order: streams and files, filesystems, layers, images, runtime. */
     static const enum kind order[] = {K_STREAM, K_FILE, K_FS, K_LAYER, K_IMAGE, K_RUNTIME};

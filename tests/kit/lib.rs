@@ -3,8 +3,9 @@
 //!
 //! Nothing here is used by the library; it only feeds the tests.
 
-pub mod tar;
+pub mod harness;
 pub mod store;
+pub mod tar;
 
 pub use store::{ImageSpec, Store};
 pub use tar::TarBuilder;

@@ -34,7 +34,13 @@ pub struct ImageSpec {
 
 impl ImageSpec {
     pub fn new(name: &str) -> ImageSpec {
-        ImageSpec { name: Some(name.to_string()), layers: Vec::new(), os: "linux".into(), arch: host_arch().into(), variant: None }
+        ImageSpec {
+            name: Some(name.to_string()),
+            layers: Vec::new(),
+            os: "linux".into(),
+            arch: host_arch().into(),
+            variant: None,
+        }
     }
 
     pub fn unnamed() -> ImageSpec {

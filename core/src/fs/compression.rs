@@ -57,10 +57,7 @@ pub fn check_magic(declared: Compression, head: &[u8], what: &str) -> Result<()>
     if ok {
         Ok(())
     } else {
-        Err(Error::corrupt(format!(
-            "{what}: media type says {declared:?} but the content is {:?}",
-            sniff(head)
-        )))
+        Err(Error::corrupt(format!("{what}: media type says {declared:?} but the content is {:?}", sniff(head))))
     }
 }
 

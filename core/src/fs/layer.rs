@@ -39,11 +39,13 @@ pub struct LayerBlob {
     pub what: String,
 }
 
-/// Random access to a layer's uncompressed bytes.
+/// Random access to a layer's uncompressed bytes (or, for a directory layer, to the
+/// files of a directory on the host).
 enum Content {
     Plain(Arc<dyn BlobSource>),
     Gzip(GzipSeeker),
     Zstd(StreamSeeker),
+    Dir(crate::fs::dir_layer::DirRoot),
 }
 
 impl Content {
@@ -52,6 +54,7 @@ impl Content {
             Content::Plain(b) => b.read_at(buf, offset),
             Content::Gzip(g) => g.read_at(buf, offset),
             Content::Zstd(z) => z.read_at(buf, offset),
+            Content::Dir(_) => Err(std::io::Error::other("a directory layer has no stream")),
         }
     }
 }
@@ -66,13 +69,22 @@ pub struct LayerIndex {
 }
 
 impl LayerIndex {
+    /// A layer whose files are a directory on the host (an overlay upper directory, or a
+    /// snapshot), read in place.
+    pub fn from_dir(root: &std::path::Path, overlay_markers: bool) -> Result<LayerIndex> {
+        let (entries, changes, dir) = crate::fs::dir_layer::scan(root, overlay_markers)?;
+        Ok(LayerIndex { entries, changes, content: Content::Dir(dir), what: format!("directory {}", root.display()) })
+    }
+
     /// Reads the whole layer once, checking its digest, and indexes it.
     pub fn build(blob: &LayerBlob) -> Result<LayerIndex> {
         let mut head = [0u8; 4];
         let n = blob.source.read_at(&mut head, 0).map_err(|e| Error::io(&blob.what, e))?;
         compression::check_magic(blob.compression, &head[..n], &blob.what)?;
 
-        let raw = BlobReader::new(&*blob.source, 0);
+        // Big sequential reads: a blob source may be a remote call per read (containerd's
+        // content API), and the tar reader asks for 512-byte headers.
+        let raw = std::io::BufReader::with_capacity(256 * 1024, BlobReader::new(&*blob.source, 0));
         let (blob_digest, tar_digest) = match &blob.verify {
             Verify::Blob(d) => (Some(d.clone()), None),
             Verify::DiffId(d) => (None, Some(d.clone())),
@@ -106,6 +118,9 @@ impl LayerIndex {
     pub fn read_entry_at(&self, entry: &TarEntry, buf: &mut [u8], offset: u64) -> Result<usize> {
         if offset >= entry.size || buf.is_empty() {
             return Ok(0);
+        }
+        if let Content::Dir(root) = &self.content {
+            return root.read_at(&entry.path, buf, offset);
         }
         let want = buf.len().min((entry.size - offset) as usize);
         let buf = &mut buf[..want];

@@ -187,11 +187,7 @@ impl LayeredFs {
             mode: e.mode,
             uid: e.uid,
             gid: e.gid,
-            size: if file_type == FileType::Symlink {
-                e.link.as_ref().map_or(0, |l| l.len() as u64)
-            } else {
-                e.size
-            },
+            size: if file_type == FileType::Symlink { e.link.as_ref().map_or(0, |l| l.len() as u64) } else { e.size },
             mtime: e.mtime,
             mtime_nsec: e.mtime_nsec,
             link: if file_type == FileType::Symlink { e.link.clone() } else { None },
@@ -299,9 +295,10 @@ impl FileSystem for LayeredFs {
 
     fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>> {
         let id = self.resolve("read_dir", path, true)?;
-        let children = self.nodes[id as usize].children.as_ref().ok_or_else(|| {
-            Error::invalid(format!("read_dir {path:?} in {}: not a directory", self.name))
-        })?;
+        let children = self.nodes[id as usize]
+            .children
+            .as_ref()
+            .ok_or_else(|| Error::invalid(format!("read_dir {path:?} in {}: not a directory", self.name)))?;
         Ok(children
             .iter()
             .map(|(name, &child)| DirEntry { name: name.to_string(), stat: self.node_stat(child) })
@@ -313,14 +310,9 @@ impl FileSystem for LayeredFs {
         let stat = self.node_stat(id);
         match stat.file_type {
             FileType::File => {}
-            FileType::Dir => {
-                return Err(Error::invalid(format!("open {path:?} in {}: is a directory", self.name)))
-            }
+            FileType::Dir => return Err(Error::invalid(format!("open {path:?} in {}: is a directory", self.name))),
             other => {
-                return Err(Error::invalid(format!(
-                    "open {path:?} in {}: not a regular file ({other:?})",
-                    self.name
-                )))
+                return Err(Error::invalid(format!("open {path:?} in {}: not a regular file ({other:?})", self.name)))
             }
         }
         let r = self.nodes[id as usize].meta.expect("regular files always have an entry");

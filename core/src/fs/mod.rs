@@ -6,6 +6,7 @@
 //! links fails the way Linux fails with ELOOP.
 
 pub mod compression;
+pub mod dir_layer;
 pub mod gzip_seek;
 pub mod layer;
 mod layered;
@@ -238,7 +239,11 @@ impl Seek for File {
                 self.pos = t;
                 Ok(t)
             }
-            None => Err(Error::invalid(format!("seek in {}: position out of range (before the start, or past 2^64)", self.path)).into()),
+            None => Err(Error::invalid(format!(
+                "seek in {}: position out of range (before the start, or past 2^64)",
+                self.path
+            ))
+            .into()),
         }
     }
 }

@@ -53,12 +53,7 @@ impl StreamSeeker {
     /// The cursor nearest before `offset`, or a new one at the start.
     fn take_cursor(&self, offset: u64) -> io::Result<Cursor> {
         let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
-        let best = pool
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.pos <= offset)
-            .max_by_key(|(_, c)| c.pos)
-            .map(|(i, _)| i);
+        let best = pool.iter().enumerate().filter(|(_, c)| c.pos <= offset).max_by_key(|(_, c)| c.pos).map(|(i, _)| i);
         match best {
             Some(i) => Ok(pool.swap_remove(i)),
             None => {

@@ -197,9 +197,11 @@ impl<R: Read> TarReader<R> {
         let pax_num = |k: &str| -> Result<Option<u64>> {
             match pax_str(k) {
                 None => Ok(None),
-                Some(v) => v.trim().parse::<u64>().map(Some).map_err(|_| {
-                    Error::corrupt(format!("tar header at offset {header_at}: bad PAX {k}={v:?}"))
-                }),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .map(Some)
+                    .map_err(|_| Error::corrupt(format!("tar header at offset {header_at}: bad PAX {k}={v:?}"))),
             }
         };
 
@@ -208,10 +210,7 @@ impl<R: Read> TarReader<R> {
         if ustar && h[345] != 0 {
             name = format!("{}/{}", c_string(&h[345..500]), name);
         }
-        let name = pax_str("GNU.sparse.name")
-            .or_else(|| pax_str("path"))
-            .or(pending.long_name)
-            .unwrap_or(name);
+        let name = pax_str("GNU.sparse.name").or_else(|| pax_str("path")).or(pending.long_name).unwrap_or(name);
         let link = pax_str("linkpath").or(pending.long_link).unwrap_or_else(|| c_string(&h[157..257]));
 
         let mut kind = match typeflag {
@@ -237,9 +236,8 @@ impl<R: Read> TarReader<R> {
         let uid = pax_num("uid")?.map_or_else(|| parse_number(&h[108..116], "uid", header_at), Ok)?;
         let gid = pax_num("gid")?.map_or_else(|| parse_number(&h[116..124], "gid", header_at), Ok)?;
         let (mtime, mtime_nsec) = match pax_str("mtime") {
-            Some(v) => parse_pax_time(&v).ok_or_else(|| {
-                Error::corrupt(format!("tar header at offset {header_at}: bad PAX mtime {v:?}"))
-            })?,
+            Some(v) => parse_pax_time(&v)
+                .ok_or_else(|| Error::corrupt(format!("tar header at offset {header_at}: bad PAX mtime {v:?}")))?,
             None => (parse_number(&h[136..148], "mtime", header_at)? as i64, 0),
         };
         let stored_size = pax_num("size")?.unwrap_or(stored_size);
@@ -343,10 +341,9 @@ impl<R: Read> TarReader<R> {
             // parse kept them as numbered keys, see parse_pax).
             let mut v = Vec::new();
             let mut i = 0;
-            while let (Some(o), Some(n)) = (
-                get(&format!("GNU.sparse.offset#{i}")),
-                get(&format!("GNU.sparse.numbytes#{i}")),
-            ) {
+            while let (Some(o), Some(n)) =
+                (get(&format!("GNU.sparse.offset#{i}")), get(&format!("GNU.sparse.numbytes#{i}")))
+            {
                 v.push(o.parse().map_err(|_| bad("offset"))?);
                 v.push(n.parse().map_err(|_| bad("numbytes"))?);
                 i += 1;
@@ -356,8 +353,7 @@ impl<R: Read> TarReader<R> {
         if segs.len() % 2 != 0 {
             return Err(bad("map (odd number of values)"));
         }
-        let segs: Vec<SparseSegment> =
-            segs.chunks(2).map(|p| SparseSegment { offset: p[0], len: p[1] }).collect();
+        let segs: Vec<SparseSegment> = segs.chunks(2).map(|p| SparseSegment { offset: p[0], len: p[1] }).collect();
         entry.size = match real {
             Some(r) => r.trim().parse().map_err(|_| bad("realsize"))?,
             None => segs.last().map_or(0, |s| s.offset + s.len),
@@ -503,9 +499,7 @@ fn verify_checksum(h: &[u8; BLOCK], at: u64) -> Result<()> {
     if want == unsigned || want as i64 == signed {
         Ok(())
     } else {
-        Err(Error::corrupt(format!(
-            "tar header at offset {at}: checksum mismatch (not a tar stream, or corrupt)"
-        )))
+        Err(Error::corrupt(format!("tar header at offset {at}: checksum mismatch (not a tar stream, or corrupt)")))
     }
 }
 
@@ -519,9 +513,10 @@ fn parse_number(field: &[u8], what: &str, at: u64) -> Result<u64> {
         }
         let mut v: u64 = (field[0] & 0x7f) as u64;
         for &b in &field[1..] {
-            v = v.checked_mul(256).and_then(|v| v.checked_add(b as u64)).ok_or_else(|| {
-                Error::corrupt(format!("tar header at offset {at}: {what} overflows"))
-            })?;
+            v = v
+                .checked_mul(256)
+                .and_then(|v| v.checked_add(b as u64))
+                .ok_or_else(|| Error::corrupt(format!("tar header at offset {at}: {what} overflows")))?;
         }
         return Ok(v);
     }
@@ -532,16 +527,13 @@ fn parse_number(field: &[u8], what: &str, at: u64) -> Result<u64> {
         match b {
             b'0'..=b'7' => {
                 any = true;
-                v = v.checked_mul(8).map(|v| v + (b - b'0') as u64).ok_or_else(|| {
-                    Error::corrupt(format!("tar header at offset {at}: {what} overflows"))
-                })?;
+                v = v
+                    .checked_mul(8)
+                    .map(|v| v + (b - b'0') as u64)
+                    .ok_or_else(|| Error::corrupt(format!("tar header at offset {at}: {what} overflows")))?;
             }
             b' ' | 0 => break,
-            _ => {
-                return Err(Error::corrupt(format!(
-                    "tar header at offset {at}: {what} field is not an octal number"
-                )))
-            }
+            _ => return Err(Error::corrupt(format!("tar header at offset {at}: {what} field is not an octal number"))),
         }
     }
     let _ = any; // an all-blank field is 0, as GNU tar reads it

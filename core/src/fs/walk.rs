@@ -53,7 +53,8 @@ impl Walker {
         while let Some((dir, entries)) = self.stack.last_mut() {
             match entries.next() {
                 Some(e) => {
-                    let path = if dir.ends_with('/') { format!("{dir}{}", e.name) } else { format!("{dir}/{}", e.name) };
+                    let path =
+                        if dir.ends_with('/') { format!("{dir}{}", e.name) } else { format!("{dir}/{}", e.name) };
                     if e.stat.is_dir() {
                         self.descend = Some(path.clone());
                     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use oci_spec::image::ImageConfiguration;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::digest::{verify_bytes, Digest};
 use crate::error::{Error, ErrorKind, Result};
@@ -48,11 +48,7 @@ pub fn scan(files: &Files) -> Result<Vec<FoundEntry>> {
         let (id, config, _) = read_config(files, &entry)?;
         let mut summary = config_summary(id, &config);
         summary.repo_tags = entry.repo_tags.clone().unwrap_or_default();
-        summary.size = entry
-            .layers
-            .iter()
-            .map(|l| files.open(l).map(|b| b.len()).unwrap_or(0))
-            .sum();
+        summary.size = entry.layers.iter().map(|l| files.open(l).map(|b| b.len()).unwrap_or(0)).sum();
         out.push(FoundEntry { summary, entry });
     }
     Ok(out)
@@ -94,7 +90,8 @@ pub fn open(files: &Files, found: &FoundEntry) -> Result<Image> {
     let mut descriptors = Vec::new();
     for (i, path) in entry.layers.iter().enumerate() {
         let what = format!("layer {} ({path}) of image {name} in {}", i + 1, files.describe());
-        let diff_id: Digest = diff_ids[i].parse().map_err(|e: Error| Error::corrupt(format!("{what}: diff_id: {}", e.message())))?;
+        let diff_id: Digest =
+            diff_ids[i].parse().map_err(|e: Error| Error::corrupt(format!("{what}: diff_id: {}", e.message())))?;
         let source = files.open(path).map_err(|e| {
             if e.kind() == ErrorKind::NotFound {
                 Error::not_found(format!("{what}: blob is missing"))
@@ -135,6 +132,5 @@ pub fn open(files: &Files, found: &FoundEntry) -> Result<Image> {
         },
         "layers": descriptors,
     });
-    let config_json: Value = serde_json::from_slice(&config_bytes).map_err(|e| Error::corrupt(e.to_string()))?;
-    Ok(Image::new(found.summary.clone(), manifest, config_json, layers))
+    Image::new(found.summary.clone(), manifest, config_bytes, layers)
 }

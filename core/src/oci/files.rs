@@ -35,7 +35,10 @@ impl Files {
     pub fn dir(path: &Path) -> Result<Files> {
         let meta = std::fs::metadata(path).map_err(|e| Error::io(format!("open layout {}", path.display()), e))?;
         if !meta.is_dir() {
-            return Err(Error::invalid(format!("{}: not a directory (an oci:// endpoint names an OCI layout directory)", path.display())));
+            return Err(Error::invalid(format!(
+                "{}: not a directory (an oci:// endpoint names an OCI layout directory)",
+                path.display()
+            )));
         }
         Ok(Files::Dir(path.to_path_buf()))
     }
@@ -118,7 +121,11 @@ impl Files {
     pub fn read(&self, rel: &str) -> Result<Vec<u8>> {
         let src = self.open(rel)?;
         if src.len() > MAX_DOCUMENT {
-            return Err(Error::corrupt(format!("{}: {rel} is {} bytes, too large for a JSON document", self.describe(), src.len())));
+            return Err(Error::corrupt(format!(
+                "{}: {rel} is {} bytes, too large for a JSON document",
+                self.describe(),
+                src.len()
+            )));
         }
         let mut buf = vec![0u8; src.len() as usize];
         let mut filled = 0;

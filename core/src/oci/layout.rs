@@ -110,7 +110,8 @@ fn names_of(d: &Descriptor, inherited: &[String]) -> Vec<String> {
     let get = |k: &str| ann.and_then(|a| a.get(k)).filter(|v| !v.is_empty()).cloned();
     // Both names are kept: the layout's own (often a bare tag, as umoci and skopeo
     // write it) and containerd's full one.
-    let names: Vec<String> = [get(CONTAINERD_NAME), get(REF_NAME)].into_iter().flatten().collect();
+    let mut names: Vec<String> = [get(CONTAINERD_NAME), get(REF_NAME)].into_iter().flatten().collect();
+    names.dedup();
     if names.is_empty() {
         inherited.to_vec()
     } else {
@@ -119,21 +120,15 @@ fn names_of(d: &Descriptor, inherited: &[String]) -> Vec<String> {
 }
 
 fn is_index(m: &MediaType) -> bool {
-    matches!(m, MediaType::ImageIndex)
-        || m.to_string() == "application/vnd.docker.distribution.manifest.list.v2+json"
+    matches!(m, MediaType::ImageIndex) || m.to_string() == "application/vnd.docker.distribution.manifest.list.v2+json"
 }
 
 fn is_manifest(m: &MediaType) -> bool {
-    matches!(m, MediaType::ImageManifest)
-        || m.to_string() == "application/vnd.docker.distribution.manifest.v2+json"
+    matches!(m, MediaType::ImageManifest) || m.to_string() == "application/vnd.docker.distribution.manifest.v2+json"
 }
 
 fn to_platform(p: &oci_spec::image::Platform) -> Platform {
-    Platform {
-        os: p.os().to_string(),
-        architecture: p.architecture().to_string(),
-        variant: p.variant().clone(),
-    }
+    Platform { os: p.os().to_string(), architecture: p.architecture().to_string(), variant: p.variant().clone() }
 }
 
 /// The path of a blob in a layout.
@@ -215,7 +210,7 @@ pub fn open(files: &Files, found: &FoundManifest) -> Result<Image> {
         let blob = LayerBlob { source, compression, verify: Verify::Blob(digest), size: Some(d.size()), what };
         layers.push(Layer::new(info, blob));
     }
-    let manifest_json: Value = serde_json::from_slice(&manifest_bytes).map_err(|e| Error::corrupt(format!("{what}: {e}")))?;
-    let config_json: Value = serde_json::from_slice(&config_bytes).map_err(|e| Error::corrupt(format!("{config_what}: {e}")))?;
-    Ok(Image::new(found.summary.clone(), manifest_json, config_json, layers))
+    let manifest_json: Value =
+        serde_json::from_slice(&manifest_bytes).map_err(|e| Error::corrupt(format!("{what}: {e}")))?;
+    Image::new(found.summary.clone(), manifest_json, config_bytes, layers)
 }

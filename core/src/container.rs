@@ -1,0 +1,243 @@
+//! Containers: what creating one takes, and what a container can do.
+//!
+//! The daemon backends implement [`Container`]; options and results are plain data
+//! that serialise to the JSON documents of the C ABI (docs/schemas.md).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::error::Result;
+use crate::fs::FileSystem;
+use crate::model::{ContainerSummary, ProcessInfo};
+
+/// A bind mount into a container.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MountSpec {
+    /// Host path (or a filesystem source such as `tmpfs`).
+    pub source: String,
+    /// Path inside the container.
+    pub destination: String,
+    /// `bind` (default) or a filesystem type such as `tmpfs`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub read_only: bool,
+    /// Extra mount options (`nosuid`, `size=64m`, ...).
+    pub options: Vec<String>,
+}
+
+/// Resource limits (cgroup settings); absent fields are left as the runtime has them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Resources {
+    pub memory_bytes: Option<i64>,
+    pub cpu_shares: Option<u64>,
+    /// CFS quota and period, in microseconds.
+    pub cpu_quota: Option<i64>,
+    pub cpu_period: Option<u64>,
+    pub pids_limit: Option<i64>,
+}
+
+/// The network a container joins.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    /// A private network namespace with only loopback.
+    #[default]
+    None,
+    /// The host's network namespace.
+    Host,
+}
+
+/// How to create a container. Only `image` is required; the rest defaults the way
+/// `ctr run` and `docker run` do (the image's entrypoint, cmd, env, cwd and user).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CreateOptions {
+    /// The image, by the find rules.
+    pub image: String,
+    /// The container's name (its ID on containerd); generated when absent.
+    pub name: Option<String>,
+    /// Replaces the image's entrypoint and cmd when non-empty.
+    pub args: Vec<String>,
+    /// Replaces the image's entrypoint; then the image's cmd is not used, and `args`
+    /// follow the entrypoint (Docker's `--entrypoint`). `Some([])` clears it.
+    pub entrypoint: Option<Vec<String>>,
+    /// Added to (and overriding) the image's environment, as `KEY=VALUE`.
+    pub env: Vec<String>,
+    pub cwd: Option<String>,
+    /// `uid[:gid]` (numeric).
+    pub user: Option<String>,
+    pub tty: bool,
+    /// Keep stdin open for `attach`/streaming.
+    pub stdin: bool,
+    pub hostname: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub mounts: Vec<MountSpec>,
+    pub resources: Resources,
+    pub network: NetworkMode,
+}
+
+/// How to run a process in a running container.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExecOptions {
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    pub cwd: Option<String>,
+    pub user: Option<String>,
+    pub tty: bool,
+    /// Open a stdin pipe (close it to deliver EOF).
+    pub stdin: bool,
+}
+
+/// How a process ended.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExitStatus {
+    pub exit_code: i32,
+    /// RFC 3339.
+    pub exited_at: Option<String>,
+}
+
+/// The collected result of a one-shot exec.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExecOutput {
+    pub exit_code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Which stream a chunk of output came from (`Stdout` for a tty).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputStream {
+    Stdout,
+    Stderr,
+}
+
+/// What a running exec sends back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExecEvent {
+    Output(OutputStream, Vec<u8>),
+    Exit(ExitStatus),
+}
+
+/// A running exec: write stdin, read output and the exit, resize its tty.
+#[async_trait]
+pub trait ExecSession: Send + Sync {
+    /// Writes to the process's stdin (InvalidArgument when it was created without one).
+    async fn write_stdin(&self, data: &[u8]) -> Result<()>;
+    /// Closes stdin: the process reads EOF.
+    async fn close_stdin(&self) -> Result<()>;
+    /// The next output chunk, then the exit, then `None`.
+    async fn next_event(&self) -> Option<ExecEvent>;
+    /// Resizes the tty (InvalidArgument without one).
+    async fn resize(&self, width: u32, height: u32) -> Result<()>;
+    /// Kills the process with `signal`.
+    async fn kill(&self, signal: i32) -> Result<()>;
+}
+
+/// A change a container made to its image's filesystem.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Change {
+    pub path: String,
+    pub kind: ChangeKind,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Deleted,
+}
+
+/// Everything about a container, for `inspect`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerInfo {
+    #[serde(flatten)]
+    pub summary: ContainerSummary,
+    /// The OCI runtime spec, as the runtime stores it.
+    pub spec: serde_json::Value,
+    pub snapshotter: Option<String>,
+    pub snapshot_key: Option<String>,
+    pub runtime: Option<String>,
+}
+
+/// A container of a daemon backend. Every method may be called from many tasks at once.
+#[async_trait]
+pub trait Container: Send + Sync {
+    fn id(&self) -> &str;
+    async fn inspect(&self) -> Result<ContainerInfo>;
+    /// Starts the init process; its exit is watched from before the start, so a fast
+    /// exit is never missed.
+    async fn start(&self) -> Result<()>;
+    /// SIGTERM, then SIGKILL after `grace`; Timeout if even that does not end it.
+    async fn stop(&self, grace: Duration) -> Result<ExitStatus>;
+    async fn kill(&self, signal: i32) -> Result<()>;
+    async fn pause(&self) -> Result<()>;
+    async fn resume(&self) -> Result<()>;
+    /// Deletes the container (its task, and its snapshot). A running container needs
+    /// `force` (it is killed first), else Conflict.
+    async fn delete(&self, force: bool) -> Result<()>;
+    /// Waits for the init process to exit.
+    async fn wait(&self) -> Result<ExitStatus>;
+    /// Starts a process in the running container.
+    async fn exec(&self, options: ExecOptions) -> Result<Arc<dyn ExecSession>>;
+    async fn update_resources(&self, resources: Resources) -> Result<()>;
+    /// The container's processes, from the host's /proc.
+    async fn processes(&self) -> Result<Vec<ProcessInfo>>;
+    /// The container's root filesystem: the image plus what the container changed.
+    async fn filesystem(&self) -> Result<Arc<dyn FileSystem>>;
+    /// What the container changed, relative to its image.
+    async fn changes(&self) -> Result<Vec<Change>>;
+
+    /// Runs a process to its end and collects its output; `stdin` is written, then closed.
+    async fn exec_output(
+        &self,
+        options: ExecOptions,
+        stdin: Option<Vec<u8>>,
+        timeout: Option<Duration>,
+    ) -> Result<ExecOutput> {
+        let mut options = options;
+        options.stdin = stdin.is_some();
+        let session = self.exec(options).await?;
+        let run = async {
+            if let Some(data) = stdin {
+                session.write_stdin(&data).await?;
+                session.close_stdin().await?;
+            }
+            let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+            while let Some(ev) = session.next_event().await {
+                match ev {
+                    ExecEvent::Output(OutputStream::Stdout, d) => stdout.extend(d),
+                    ExecEvent::Output(OutputStream::Stderr, d) => stderr.extend(d),
+                    ExecEvent::Exit(s) => return Ok(ExecOutput { exit_code: s.exit_code, stdout, stderr }),
+                }
+            }
+            Err(crate::Error::internal("exec ended without an exit status"))
+        };
+        match timeout {
+            None => run.await,
+            Some(d) => match tokio::time::timeout(d, run).await {
+                Ok(r) => r,
+                Err(_) => {
+                    let _ = session.kill(libc::SIGKILL).await;
+                    Err(crate::Error::new(
+                        crate::ErrorKind::Timeout,
+                        format!("exec did not finish within {} ms", d.as_millis()),
+                    ))
+                }
+            },
+        }
+    }
+}
+
+/// A channel-backed event list, for backends that pump output from tasks.
+pub type EventReceiver = tokio::sync::Mutex<mpsc::Receiver<ExecEvent>>;

@@ -1,0 +1,175 @@
+//! containerd's event stream, decoded into berth's [`Event`]s.
+
+use containerd_client::events as ev;
+use containerd_client::services::v1::SubscribeRequest;
+use prost::Message;
+use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
+
+use crate::containerd::client::Client;
+use crate::containerd::timestamp;
+use crate::error::Result;
+use crate::model::Event;
+
+/// Subscribes to the events of the client's namespace matching `filters` (containerd
+/// syntax; the namespace is added to each). Events flow until the receiver is dropped.
+pub async fn subscribe(client: &Client, filters: &[String]) -> Result<mpsc::Receiver<Result<Event>>> {
+    let ns = format!("namespace=={}", client.namespace);
+    let filters: Vec<String> =
+        if filters.is_empty() { vec![ns] } else { filters.iter().map(|f| format!("{ns},{f}")).collect() };
+    let (tx, rx) = mpsc::channel(256);
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<()>>();
+    let c = client.clone();
+    crate::io::runtime().spawn(async move {
+        // containerd answers a subscription only with its first event: the call itself
+        // waits for one, so it runs here, in the background.
+        let stream = c.events().subscribe(c.req(SubscribeRequest { filters })).await;
+        let mut stream = match stream {
+            Ok(r) => {
+                let _ = ready_tx.send(Ok(()));
+                r.into_inner()
+            }
+            Err(s) => {
+                let _ = ready_tx.send(Err(c.error("subscribe to events", s)));
+                return;
+            }
+        };
+        loop {
+            tokio::select! {
+                _ = tx.closed() => break,
+                item = stream.next() => match item {
+                    None => break,
+                    Some(Ok(envelope)) => {
+                        if tx.send(Ok(decode(envelope))).await.is_err() {
+                            break;
+                        }
+                    }
+                    Some(Err(s)) => {
+                        let _ = tx.send(Err(c.error("event stream", s))).await;
+                        break;
+                    }
+                },
+            }
+        }
+    });
+    // A failure to connect shows at once; a quiet daemon shows nothing, so after a short
+    // grace (the request has reached a local daemon by then) the stream is handed over.
+    match tokio::time::timeout(std::time::Duration::from_millis(250), ready_rx).await {
+        Ok(Ok(Err(e))) => Err(e),
+        _ => Ok(rx),
+    }
+}
+
+fn decode(e: containerd_client::types::Envelope) -> Event {
+    let mut out = Event {
+        time: e.timestamp.as_ref().map(timestamp),
+        namespace: Some(e.namespace),
+        topic: e.topic,
+        kind: "other".into(),
+        container_id: None,
+        exec_id: None,
+        pid: None,
+        exit_code: None,
+        image: None,
+    };
+    let Some(any) = e.event else { return out };
+    let name =
+        any.type_url.rsplit('/').next().unwrap_or(&any.type_url).trim_start_matches("containerd.events.").to_string();
+    let v = any.value.as_slice();
+    let mut set = |kind: &str, container: Option<String>, exec: Option<String>, pid: Option<u32>, code: Option<i32>| {
+        out.kind = kind.into();
+        out.container_id = container.filter(|s| !s.is_empty());
+        out.exec_id = exec.filter(|s| !s.is_empty());
+        out.pid = pid.filter(|&p| p != 0);
+        out.exit_code = code;
+    };
+    match name.as_str() {
+        "TaskCreate" => {
+            if let Ok(m) = ev::TaskCreate::decode(v) {
+                set("task-create", Some(m.container_id), None, Some(m.pid), None)
+            }
+        }
+        "TaskStart" => {
+            if let Ok(m) = ev::TaskStart::decode(v) {
+                set("task-start", Some(m.container_id), None, Some(m.pid), None)
+            }
+        }
+        "TaskExit" => {
+            if let Ok(m) = ev::TaskExit::decode(v) {
+                // The init process's exit carries the container ID as its ID.
+                let exec = (m.id != m.container_id).then_some(m.id);
+                set("task-exit", Some(m.container_id), exec, Some(m.pid), Some(m.exit_status as i32))
+            }
+        }
+        "TaskDelete" => {
+            if let Ok(m) = ev::TaskDelete::decode(v) {
+                set("task-delete", Some(m.container_id), Some(m.id), Some(m.pid), Some(m.exit_status as i32))
+            }
+        }
+        "TaskOOM" => {
+            if let Ok(m) = ev::TaskOom::decode(v) {
+                set("task-oom", Some(m.container_id), None, None, None)
+            }
+        }
+        "TaskPaused" => {
+            if let Ok(m) = ev::TaskPaused::decode(v) {
+                set("task-paused", Some(m.container_id), None, None, None)
+            }
+        }
+        "TaskResumed" => {
+            if let Ok(m) = ev::TaskResumed::decode(v) {
+                set("task-resumed", Some(m.container_id), None, None, None)
+            }
+        }
+        "TaskExecAdded" => {
+            if let Ok(m) = ev::TaskExecAdded::decode(v) {
+                set("task-exec-added", Some(m.container_id), Some(m.exec_id), None, None)
+            }
+        }
+        "TaskExecStarted" => {
+            if let Ok(m) = ev::TaskExecStarted::decode(v) {
+                set("task-exec-started", Some(m.container_id), Some(m.exec_id), Some(m.pid), None)
+            }
+        }
+        "ContainerCreate" => {
+            if let Ok(m) = ev::ContainerCreate::decode(v) {
+                set("container-create", Some(m.id), None, None, None);
+                out.image = Some(m.image)
+            }
+        }
+        "ContainerUpdate" => {
+            if let Ok(m) = ev::ContainerUpdate::decode(v) {
+                set("container-update", Some(m.id), None, None, None);
+                out.image = Some(m.image)
+            }
+        }
+        "ContainerDelete" => {
+            if let Ok(m) = ev::ContainerDelete::decode(v) {
+                set("container-delete", Some(m.id), None, None, None)
+            }
+        }
+        "ImageCreate" => {
+            if let Ok(m) = containerd_client::services::v1::ImageCreate::decode(v) {
+                out.kind = "image-create".into();
+                out.image = Some(m.name)
+            }
+        }
+        "ImageUpdate" => {
+            if let Ok(m) = containerd_client::services::v1::ImageUpdate::decode(v) {
+                out.kind = "image-update".into();
+                out.image = Some(m.name)
+            }
+        }
+        "ImageDelete" => {
+            if let Ok(m) = containerd_client::services::v1::ImageDelete::decode(v) {
+                out.kind = "image-delete".into();
+                out.image = Some(m.name)
+            }
+        }
+        "SnapshotPrepare" => out.kind = "snapshot-prepare".into(),
+        "SnapshotCommit" => out.kind = "snapshot-commit".into(),
+        "SnapshotRemove" => out.kind = "snapshot-remove".into(),
+        _ => {}
+    }
+    out
+}

@@ -1,0 +1,347 @@
+//! Writing images into containerd: blobs into the content store (with the labels that
+//! keep containerd's garbage collector from taking them), image records, and the
+//! unpacking of layers into the snapshotter. Pull and import both end here.
+
+use std::collections::HashMap;
+
+use containerd_client::services::v1::snapshots::{
+    CommitSnapshotRequest, PrepareSnapshotRequest, RemoveSnapshotRequest, StatSnapshotRequest,
+};
+use containerd_client::services::v1::{
+    ApplyRequest, CreateImageRequest, CreateRequest as CreateLeaseRequest, DeleteRequest as DeleteLeaseRequest,
+    GetImageRequest, Image as ImageRecord, InfoRequest, UpdateImageRequest, UpdateRequest as UpdateContentRequest,
+    WriteAction, WriteContentRequest,
+};
+use containerd_client::types::Descriptor as ProtoDescriptor;
+use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
+
+use crate::containerd::client::Client;
+use crate::containerd::containers::chain_id;
+use crate::digest::Digest;
+use crate::error::{Error, Result};
+use crate::model::PullProgress;
+
+/// Chunks of a blob on their way into the content store.
+pub type Chunks = mpsc::Receiver<Result<Vec<u8>>>;
+
+/// A lease that protects what a pull or import writes until the image record holds it.
+pub async fn create_lease(client: &Client) -> Result<Client> {
+    let id = format!("berth-{}", crate::containerd::random_suffix());
+    let c = client.clone();
+    let lease_id = id.clone();
+    crate::io::run(async move {
+        let expire = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+        let secs = expire.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let labels = HashMap::from([(
+            "containerd.io/gc.expire".to_string(),
+            crate::containerd::timestamp(&prost_types::Timestamp { seconds: secs as i64, nanos: 0 }),
+        )]);
+        c.leases()
+            .create(c.req(CreateLeaseRequest { id: lease_id.clone(), labels }))
+            .await
+            .map_err(|s| c.error("create lease", s))?;
+        Ok(())
+    })
+    .await?;
+    Ok(client.with_lease(&id))
+}
+
+pub async fn delete_lease(client: &Client) {
+    let Some(id) = client.lease.clone() else { return };
+    let c = client.clone();
+    let _ = crate::io::run(async move {
+        c.leases()
+            .delete(c.req(DeleteLeaseRequest { id, sync: false }))
+            .await
+            .map_err(|s| c.error("delete lease", s))?;
+        Ok(())
+    })
+    .await;
+}
+
+/// True when the content store has blob `digest`.
+pub async fn has_blob(client: &Client, digest: &Digest) -> Result<bool> {
+    let c = client.clone();
+    let d = digest.to_string();
+    crate::io::run(async move {
+        match c.content().info(c.req(InfoRequest { digest: d.clone() })).await {
+            Ok(_) => Ok(true),
+            Err(s) if s.code() == tonic::Code::NotFound => Ok(false),
+            Err(s) => Err(c.error(format!("content {d}"), s)),
+        }
+    })
+    .await
+}
+
+/// Streams `chunks` into the content store as blob `digest` of `size` bytes; containerd
+/// checks the digest at commit. Progress goes to `progress` as bytes arrive.
+pub async fn write_blob(
+    client: &Client,
+    digest: &Digest,
+    size: u64,
+    labels: HashMap<String, String>,
+    mut chunks: Chunks,
+    progress: Option<mpsc::UnboundedSender<PullProgress>>,
+) -> Result<()> {
+    let c = client.clone();
+    let d = digest.clone();
+    crate::io::run(async move {
+        let reference = format!("berth-{}-{}", d.hex(), crate::containerd::random_suffix());
+        let (tx, rx) = mpsc::channel::<WriteContentRequest>(4);
+        let total = size as i64;
+        let feeder_ref = reference.clone();
+        let feeder_digest = d.to_string();
+        let feeder = tokio::spawn(async move {
+            let mut offset: i64 = 0;
+            while let Some(chunk) = chunks.recv().await {
+                let chunk = chunk?;
+                let len = chunk.len() as i64;
+                let msg = WriteContentRequest {
+                    action: WriteAction::Write as i32,
+                    r#ref: feeder_ref.clone(),
+                    total,
+                    offset,
+                    data: chunk,
+                    ..Default::default()
+                };
+                if tx.send(msg).await.is_err() {
+                    return Ok(offset);
+                }
+                offset += len;
+                if let Some(p) = &progress {
+                    let _ = p.send(PullProgress {
+                        digest: feeder_digest.clone(),
+                        status: "downloading".into(),
+                        offset: offset as u64,
+                        total: total as u64,
+                    });
+                }
+            }
+            let commit = WriteContentRequest {
+                action: WriteAction::Commit as i32,
+                r#ref: feeder_ref,
+                total,
+                offset,
+                expected: feeder_digest,
+                labels,
+                ..Default::default()
+            };
+            let _ = tx.send(commit).await;
+            Ok::<i64, Error>(offset)
+        });
+        let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+        let result = c.content().write(c.req(stream)).await;
+        let mut failure = None;
+        match result {
+            Ok(mut responses) => {
+                while let Some(r) = responses.get_mut().next().await {
+                    if let Err(s) = r {
+                        if s.code() != tonic::Code::AlreadyExists {
+                            failure = Some(c.error(format!("write content {d}"), s));
+                        }
+                        break;
+                    }
+                }
+            }
+            Err(s) if s.code() == tonic::Code::AlreadyExists => {}
+            Err(s) => failure = Some(c.error(format!("write content {d}"), s)),
+        }
+        let fed = feeder.await.map_err(|e| Error::internal(e.to_string()))?;
+        if let Err(e) = fed {
+            return Err(e.context(format!("download {d}")));
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    })
+    .await
+}
+
+/// A channel with `data` in 1 MiB chunks (for blobs already in memory or on disk).
+pub fn chunks_of_bytes(data: Vec<u8>) -> Chunks {
+    let (tx, rx) = mpsc::channel(2);
+    crate::io::runtime().spawn(async move {
+        for c in data.chunks(1 << 20) {
+            if tx.send(Ok(c.to_vec())).await.is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// A channel reading a blob source in 1 MiB chunks on a blocking thread.
+pub fn chunks_of_source(source: std::sync::Arc<dyn crate::blob::BlobSource>) -> Chunks {
+    let (tx, rx) = mpsc::channel(2);
+    crate::io::runtime().spawn_blocking(move || {
+        let mut offset = 0u64;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match source.read_at(&mut buf, offset) {
+                Ok(0) => break,
+                Ok(n) => {
+                    offset += n as u64;
+                    if tx.blocking_send(Ok(buf[..n].to_vec())).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(Error::io("read blob", e)));
+                    break;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The garbage-collection labels of a manifest: its config and layers are its children.
+pub fn manifest_labels(config: &str, layers: &[String]) -> HashMap<String, String> {
+    let mut labels = HashMap::from([("containerd.io/gc.ref.content.config".to_string(), config.to_string())]);
+    for (i, l) in layers.iter().enumerate() {
+        labels.insert(format!("containerd.io/gc.ref.content.l.{i}"), l.clone());
+    }
+    labels
+}
+
+/// Creates or moves image record `name` to `target`.
+pub async fn set_image(client: &Client, name: &str, target: ProtoDescriptor) -> Result<()> {
+    let c = client.clone();
+    let name = name.to_string();
+    crate::io::run(async move {
+        let record = ImageRecord { name: name.clone(), target: Some(target), ..Default::default() };
+        let exists = c.images().get(c.req(GetImageRequest { name: name.clone() })).await.is_ok();
+        if exists {
+            c.images()
+                .update(c.req(UpdateImageRequest { image: Some(record), update_mask: None, source_date_epoch: None }))
+                .await
+                .map_err(|s| c.error(format!("update image {name}"), s))?;
+        } else {
+            c.images()
+                .create(c.req(CreateImageRequest { image: Some(record), source_date_epoch: None }))
+                .await
+                .map_err(|s| c.error(format!("create image {name}"), s))?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// One layer to unpack: its descriptor and diff ID.
+pub struct UnpackLayer {
+    pub media_type: String,
+    pub digest: String,
+    pub size: i64,
+    pub diff_id: String,
+}
+
+/// Unpacks layers into `snapshotter` (skipping those already there) and labels the
+/// config so the collector keeps the top snapshot while the image exists.
+pub async fn unpack(
+    client: &Client,
+    snapshotter: &str,
+    config_digest: &str,
+    layers: Vec<UnpackLayer>,
+    progress: Option<mpsc::UnboundedSender<PullProgress>>,
+) -> Result<()> {
+    let c = client.clone();
+    let snapshotter = snapshotter.to_string();
+    let config = config_digest.to_string();
+    crate::io::run(async move {
+        let mut diff_ids: Vec<String> = Vec::new();
+        let mut parent = String::new();
+        for layer in layers {
+            diff_ids.push(layer.diff_id.clone());
+            let chain = chain_id(&diff_ids).unwrap_or_default();
+            let exists = c
+                .snapshots()
+                .stat(c.req(StatSnapshotRequest { snapshotter: snapshotter.clone(), key: chain.clone() }))
+                .await
+                .is_ok();
+            if !exists {
+                let report = |status: &str| {
+                    if let Some(p) = &progress {
+                        let _ = p.send(PullProgress {
+                            digest: layer.digest.clone(),
+                            status: status.into(),
+                            offset: 0,
+                            total: layer.size as u64,
+                        });
+                    }
+                };
+                report("unpacking");
+                let key = format!("extract-{}-{chain}", crate::containerd::random_suffix());
+                let mounts = c
+                    .snapshots()
+                    .prepare(c.req(PrepareSnapshotRequest {
+                        snapshotter: snapshotter.clone(),
+                        key: key.clone(),
+                        parent: parent.clone(),
+                        labels: HashMap::new(),
+                    }))
+                    .await
+                    .map_err(|s| c.error(format!("prepare snapshot for layer {}", layer.digest), s))?
+                    .into_inner()
+                    .mounts;
+                let diff = ProtoDescriptor {
+                    media_type: layer.media_type.clone(),
+                    digest: layer.digest.clone(),
+                    size: layer.size,
+                    ..Default::default()
+                };
+                let applied = c
+                    .diff()
+                    .apply(c.req(ApplyRequest { diff: Some(diff), mounts, payloads: HashMap::new(), sync_fs: false }))
+                    .await;
+                if let Err(s) = applied {
+                    let _ = c
+                        .snapshots()
+                        .remove(c.req(RemoveSnapshotRequest { snapshotter: snapshotter.clone(), key }))
+                        .await;
+                    return Err(c.error(format!("apply layer {}", layer.digest), s));
+                }
+                match c
+                    .snapshots()
+                    .commit(c.req(CommitSnapshotRequest {
+                        snapshotter: snapshotter.clone(),
+                        name: chain.clone(),
+                        key: key.clone(),
+                        labels: HashMap::new(),
+                    }))
+                    .await
+                {
+                    Ok(_) => {}
+                    // Another unpack of the same layer won: theirs is as good as ours.
+                    Err(s) if s.code() == tonic::Code::AlreadyExists => {
+                        let _ = c
+                            .snapshots()
+                            .remove(c.req(RemoveSnapshotRequest { snapshotter: snapshotter.clone(), key }))
+                            .await;
+                    }
+                    Err(s) => return Err(c.error(format!("commit snapshot for layer {}", layer.digest), s)),
+                }
+                report("unpacked");
+            }
+            parent = chain;
+        }
+        // The config names the top snapshot: while the image holds the config, the
+        // collector keeps the snapshot chain.
+        let label = format!("containerd.io/gc.ref.snapshot.{snapshotter}");
+        let info = containerd_client::services::v1::Info {
+            digest: config.clone(),
+            labels: HashMap::from([(label.clone(), parent)]),
+            ..Default::default()
+        };
+        c.content()
+            .update(c.req(UpdateContentRequest {
+                info: Some(info),
+                update_mask: Some(prost_types::FieldMask { paths: vec![format!("labels.{label}")] }),
+            }))
+            .await
+            .map_err(|s| c.error(format!("label config {config}"), s))?;
+        Ok(())
+    })
+    .await
+}

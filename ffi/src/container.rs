@@ -1,0 +1,562 @@
+//! Containers (daemon backends) and the processes exec starts in them.
+
+use std::ffi::c_char;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use berth_core::container::{Container, ExecEvent, ExecOptions, ExecSession, OutputStream, Resources};
+use berth_core::fs::FileSystem;
+use tokio::sync::watch;
+
+use crate::call::{
+    bytes_arg, c_string, call, json_out, opt_str_arg, out_arg, required_json_object, str_arg, Failure, Outcome,
+};
+use crate::handle::{self, Kind, Object};
+use crate::runtime::{block_on, timeout_arg, wait, Waited};
+use crate::status::berth_status::{self, *};
+use crate::types::{berth_bytes, berth_container, berth_exec, berth_exec_event, berth_exec_output, berth_fs};
+
+/// `kind` of a `berth_exec_event`: bytes the process wrote to its stdout (or its tty).
+pub const BERTH_EXEC_STDOUT: i32 = 1;
+/// `kind` of a `berth_exec_event`: bytes the process wrote to its stderr.
+pub const BERTH_EXEC_STDERR: i32 = 2;
+/// `kind` of a `berth_exec_event`: the process exited; `exit_code` is set.
+pub const BERTH_EXEC_EXIT: i32 = 3;
+
+/// How long stop may take beyond its grace period: the SIGKILL and the wait for it.
+const STOP_MARGIN: Duration = Duration::from_secs(15);
+
+/// A container with the timeout of the runtime it came from.
+pub struct ContainerObject {
+    pub c: Arc<dyn Container>,
+    pub timeout: Option<Duration>,
+}
+
+/// A running exec: the session, the runtime's timeout for its calls, and whether its
+/// exit was already handed out.
+pub struct ExecObject {
+    session: Arc<dyn ExecSession>,
+    timeout: Option<Duration>,
+    exited: AtomicBool,
+    /// True once the handle is closed: wakes a `berth_exec_next` waiting in another
+    /// thread.
+    closed: watch::Sender<bool>,
+}
+
+fn container(h: berth_container) -> Outcome<Arc<ContainerObject>> {
+    match handle::get(h.id, Kind::Container)? {
+        Object::Container(c) => Ok(c),
+        _ => unreachable!("the table checks kinds"),
+    }
+}
+
+fn exec(h: berth_exec) -> Outcome<Arc<ExecObject>> {
+    match handle::get(h.id, Kind::Exec)? {
+        Object::Exec(e) => Ok(e),
+        _ => unreachable!("the table checks kinds"),
+    }
+}
+
+/// A signal number kill(2) knows (1 to 64).
+fn signal_arg(signal: i32) -> Outcome<i32> {
+    if !(1..=64).contains(&signal) {
+        return Err(Failure::new(
+            BERTH_ERR_INVALID_ARGUMENT,
+            format!("signal {signal}: expected a signal number from 1 to 64"),
+        ));
+    }
+    Ok(signal)
+}
+
+/// Runs a container method that yields nothing on the internal runtime, with the
+/// runtime's timeout.
+fn container_action<F, Fut>(h: berth_container, action: F) -> berth_status
+where
+    F: FnOnce(Arc<dyn Container>) -> Fut,
+    Fut: std::future::Future<Output = berth_core::Result<()>> + Send + 'static,
+{
+    call(|| {
+        let o = container(h)?;
+        block_on(action(o.c.clone()), o.timeout)?;
+        Ok(BERTH_OK)
+    })
+}
+
+/// Closes a container handle. The container itself is left as it is (running, stopped):
+/// stop and delete it first if it should go. Filesystems and execs opened from it stay
+/// valid until closed.
+#[no_mangle]
+pub extern "C" fn berth_container_close(c: berth_container) -> berth_status {
+    call(|| handle::remove(c.id, Kind::Container).map(|()| BERTH_OK))
+}
+
+/// The container's ID (on containerd, its name). Asks nothing of the daemon. The caller
+/// frees `*out` with `berth_string_free`.
+///
+/// # Safety
+/// `out` points to writable storage.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_id(out: *mut *mut c_char, c: berth_container) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        *out = c_string(container(c)?.c.id());
+        Ok(BERTH_OK)
+    })
+}
+
+/// The container's inspect document as JSON: the summary's fields (`id`, `names`,
+/// `image`, `image_id`, `labels`, `state` with `status`, `pid`, `exit_code`, ...,
+/// `created`, `pod`) plus `spec` (the OCI runtime spec as stored), `snapshotter`,
+/// `snapshot_key` and `runtime` (schema: docs/schemas.md). The caller frees `*out` with
+/// `berth_string_free`.
+///
+/// Errors: NOT_FOUND (the container was deleted), UNAVAILABLE, TIMEOUT.
+///
+/// # Safety
+/// `out` points to writable storage.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_inspect(out: *mut *mut c_char, c: berth_container) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        let o = container(c)?;
+        let inner = o.c.clone();
+        let info = block_on(async move { inner.inspect().await }, o.timeout)?;
+        *out = json_out(&info)?;
+        Ok(BERTH_OK)
+    })
+}
+
+/// Starts the container's init process. Its exit is watched from before the start, so
+/// `berth_container_wait` sees even an instant exit.
+///
+/// Errors: CONFLICT (already started), NOT_FOUND, UNAVAILABLE, TIMEOUT.
+#[no_mangle]
+pub extern "C" fn berth_container_start(c: berth_container) -> berth_status {
+    container_action(c, |c| async move { c.start().await })
+}
+
+/// Stops the container: SIGTERM, then SIGKILL once `grace_ms` passed; `*out` is the
+/// exit code (137 when it took SIGKILL). The call may take `grace_ms` plus the
+/// runtime's timeout.
+///
+/// Errors: CONFLICT (not running), TIMEOUT (still running after SIGKILL), NOT_FOUND.
+///
+/// # Safety
+/// `out` points to writable storage.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_stop(out: *mut i32, c: berth_container, grace_ms: u32) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        let o = container(c)?;
+        let inner = o.c.clone();
+        let grace = Duration::from_millis(grace_ms.into());
+        let limit = o.timeout.map(|t| t.saturating_add(grace).saturating_add(STOP_MARGIN));
+        let exit = block_on(async move { inner.stop(grace).await }, limit)?;
+        *out = exit.exit_code;
+        Ok(BERTH_OK)
+    })
+}
+
+/// Sends `signal` (1 to 64, e.g. 9 for SIGKILL) to the container's init process.
+///
+/// Errors: INVALID_ARGUMENT (not a signal number), CONFLICT or NOT_FOUND (not
+/// running), TIMEOUT.
+#[no_mangle]
+pub extern "C" fn berth_container_kill(c: berth_container, signal: i32) -> berth_status {
+    call(|| {
+        let signal = signal_arg(signal)?;
+        let o = container(c)?;
+        let inner = o.c.clone();
+        block_on(async move { inner.kill(signal).await }, o.timeout)?;
+        Ok(BERTH_OK)
+    })
+}
+
+/// Freezes every process of the container (cgroup freezer).
+///
+/// Errors: CONFLICT or NOT_FOUND (not running), TIMEOUT.
+#[no_mangle]
+pub extern "C" fn berth_container_pause(c: berth_container) -> berth_status {
+    container_action(c, |c| async move { c.pause().await })
+}
+
+/// Thaws a paused container.
+///
+/// Errors: CONFLICT or NOT_FOUND (not paused), TIMEOUT.
+#[no_mangle]
+pub extern "C" fn berth_container_resume(c: berth_container) -> berth_status {
+    container_action(c, |c| async move { c.resume().await })
+}
+
+/// Deletes the container with its task and snapshot. A running (or paused) container
+/// needs `force` (it is killed first); without it the call fails with CONFLICT and
+/// nothing changes. The handle stays open (later calls get NOT_FOUND); close it.
+///
+/// Errors: CONFLICT, NOT_FOUND, TIMEOUT.
+#[no_mangle]
+pub extern "C" fn berth_container_delete(c: berth_container, force: bool) -> berth_status {
+    container_action(c, move |c| async move { c.delete(force).await })
+}
+
+/// Waits for the container's init process to exit; `*out` is its exit code.
+/// `timeout_ms` < 0 waits as long as it takes (the runtime's timeout does not apply);
+/// when it passes first the call fails with TIMEOUT and the container runs on.
+///
+/// Errors: TIMEOUT, NOT_FOUND (never started, or deleted), UNAVAILABLE.
+///
+/// # Safety
+/// `out` points to writable storage.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_wait(out: *mut i32, c: berth_container, timeout_ms: i64) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        let o = container(c)?;
+        let inner = o.c.clone();
+        let exit = block_on(async move { inner.wait().await }, timeout_arg(timeout_ms))?;
+        *out = exit.exit_code;
+        Ok(BERTH_OK)
+    })
+}
+
+/// Changes the resource limits of the running container. `resources_json` is a JSON
+/// object with any of `memory_bytes`, `cpu_shares`, `cpu_quota`, `cpu_period`,
+/// `pids_limit` (schema: docs/schemas.md); absent fields are left as they are.
+///
+/// Errors: INVALID_ARGUMENT (not an object, an unknown field), CONFLICT or NOT_FOUND
+/// (not running), TIMEOUT.
+///
+/// # Safety
+/// `resources_json` is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_update_resources(
+    c: berth_container,
+    resources_json: *const c_char,
+) -> berth_status {
+    call(|| {
+        // SAFETY: forwarded from this function's contract.
+        let text = unsafe { str_arg(resources_json, "resources_json") }?;
+        let resources: Resources = required_json_object(text, "resources_json")?;
+        let o = container(c)?;
+        let inner = o.c.clone();
+        block_on(async move { inner.update_resources(resources).await }, o.timeout)?;
+        Ok(BERTH_OK)
+    })
+}
+
+/// The container's processes as a JSON array, read from the host's /proc: `pid` (in
+/// the container), `host_pid`, `ppid`, `name`, `cmdline`, `cwd`, `environ`, `exe`,
+/// `uids`, `gids`, `status`, `start_time`, `children` (schema: docs/schemas.md). Fields
+/// the caller may not read are null or empty. The caller frees `*out` with
+/// `berth_string_free`.
+///
+/// Errors: CONFLICT or NOT_FOUND (not running), TIMEOUT.
+///
+/// # Safety
+/// `out` points to writable storage.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_processes(out: *mut *mut c_char, c: berth_container) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        let o = container(c)?;
+        let inner = o.c.clone();
+        let processes = block_on(async move { inner.processes().await }, o.timeout)?;
+        *out = json_out(&processes)?;
+        Ok(BERTH_OK)
+    })
+}
+
+/// The container's root filesystem, read-only: its image with what the container
+/// changed on top, as it is at this call (running or stopped). Closed with
+/// `berth_fs_close`.
+///
+/// Errors: NOT_FOUND (deleted), NOT_SUPPORTED (a snapshotter berth cannot read),
+/// TIMEOUT.
+///
+/// # Safety
+/// `out` points to writable storage.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_filesystem(out: *mut berth_fs, c: berth_container) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        let o = container(c)?;
+        let inner = o.c.clone();
+        let fs: Arc<dyn FileSystem> = block_on(async move { inner.filesystem().await }, o.timeout)?;
+        out.id = handle::insert(Object::Fs(fs));
+        Ok(BERTH_OK)
+    })
+}
+
+/// What the container changed relative to its image, as a JSON array of `{"path",
+/// "kind"}` sorted by path, `kind` being `added`, `modified` or `deleted`. The caller
+/// frees `*out` with `berth_string_free`.
+///
+/// Errors: NOT_FOUND, NOT_SUPPORTED (a copying snapshotter), TIMEOUT.
+///
+/// # Safety
+/// `out` points to writable storage.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_changes(out: *mut *mut c_char, c: berth_container) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        let o = container(c)?;
+        let inner = o.c.clone();
+        let changes = block_on(async move { inner.changes().await }, o.timeout)?;
+        *out = json_out(&changes)?;
+        Ok(BERTH_OK)
+    })
+}
+
+/// The exec options: a JSON object with `args` (required in practice), `env`, `cwd`,
+/// `user`, `tty`, `stdin`.
+fn exec_options(text: Option<&str>) -> Outcome<ExecOptions> {
+    let options: ExecOptions = match text {
+        None => return Err(Failure::null("options_json")),
+        Some(t) => required_json_object(t, "options_json")?,
+    };
+    if options.args.is_empty() {
+        return Err(Failure::new(
+            BERTH_ERR_INVALID_ARGUMENT,
+            "options_json: `args` is empty (name the program to run)",
+        ));
+    }
+    Ok(options)
+}
+
+/// Runs a process in the running container to its end and collects its output into
+/// `*out` (exit code, stdout, stderr; free it with `berth_exec_output_free`).
+/// `options_json` is a JSON object: `args` (the program and its arguments), and
+/// optionally `env` (`KEY=VALUE` added to the container's), `cwd`, `user` (`uid[:gid]`),
+/// `tty` (schema: docs/schemas.md). `stdin_data`/`stdin_len` are written to the
+/// process's stdin, which is then closed; NULL and 0 give it no stdin at all, a
+/// non-NULL pointer with length 0 an empty one (it reads EOF at once). `timeout_ms` < 0
+/// waits as long as it takes; when it passes first the process is killed and the call
+/// fails with TIMEOUT. A non-zero exit code is not an error.
+///
+/// Errors: INVALID_ARGUMENT (bad options), CONFLICT or NOT_FOUND (container not
+/// running), TIMEOUT.
+///
+/// # Safety
+/// `out` points to writable storage; `options_json` is NUL-terminated; `stdin_data` is
+/// NULL or points to `stdin_len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_exec_output(
+    out: *mut berth_exec_output,
+    c: berth_container,
+    options_json: *const c_char,
+    stdin_data: *const u8,
+    stdin_len: usize,
+    timeout_ms: i64,
+) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        *out = berth_exec_output::empty();
+        // SAFETY: forwarded from this function's contract.
+        let options = exec_options(unsafe { opt_str_arg(options_json, "options_json") }?)?;
+        // SAFETY: forwarded from this function's contract.
+        let stdin = unsafe { bytes_arg(stdin_data, stdin_len, "stdin_data") }?;
+        let stdin = (!stdin_data.is_null()).then(|| stdin.to_vec());
+        let o = container(c)?;
+        let inner = o.c.clone();
+        let limit = timeout_arg(timeout_ms);
+        // The exec's own timeout kills the process; the call's limit is later, as a
+        // backstop for a daemon that does not answer.
+        let backstop = limit.map(|d| d.saturating_add(o.timeout.unwrap_or(Duration::from_secs(30))));
+        let result = block_on(async move { inner.exec_output(options, stdin, limit).await }, backstop)?;
+        *out = berth_exec_output {
+            exit_code: result.exit_code,
+            stdout_data: berth_bytes::from_vec(result.stdout),
+            stderr_data: berth_bytes::from_vec(result.stderr),
+        };
+        Ok(BERTH_OK)
+    })
+}
+
+/// Frees the buffers of a `berth_exec_output`. An empty value is ignored.
+///
+/// # Safety
+/// `o` is a value from `berth_container_exec_output`, not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn berth_exec_output_free(o: berth_exec_output) {
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        crate::berth_bytes_free(o.stdout_data);
+        crate::berth_bytes_free(o.stderr_data);
+    }
+}
+
+/// Starts a process in the running container and returns at once; read its output and
+/// exit with `berth_exec_next`, feed its stdin with `berth_exec_write_stdin` (when
+/// `"stdin": true`). `options_json` is as for `berth_container_exec_output`, plus
+/// `stdin` (open a stdin pipe) and `tty` (a terminal: output comes as stdout only, and
+/// `berth_exec_resize` works). Closed with `berth_exec_close`.
+///
+/// Errors: INVALID_ARGUMENT (bad options), CONFLICT or NOT_FOUND (container not
+/// running), TIMEOUT.
+///
+/// # Safety
+/// `out` points to writable storage; `options_json` is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_exec(
+    out: *mut berth_exec,
+    c: berth_container,
+    options_json: *const c_char,
+) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        // SAFETY: forwarded from this function's contract.
+        let options = exec_options(unsafe { opt_str_arg(options_json, "options_json") }?)?;
+        let o = container(c)?;
+        let inner = o.c.clone();
+        let session = block_on(async move { inner.exec(options).await }, o.timeout)?;
+        let e = ExecObject {
+            session,
+            timeout: o.timeout,
+            exited: AtomicBool::new(false),
+            closed: watch::Sender::new(false),
+        };
+        out.id = handle::insert(Object::Exec(Arc::new(e)));
+        Ok(BERTH_OK)
+    })
+}
+
+/// Writes `len` bytes to the process's stdin (waiting while the pipe is full, up to the
+/// runtime's timeout). `len` 0 writes nothing.
+///
+/// Errors: INVALID_ARGUMENT (started without `"stdin": true`, or stdin already
+/// closed), IO (the process closed its stdin, e.g. it exited), TIMEOUT.
+///
+/// # Safety
+/// `data` points to `len` readable bytes (or is NULL with `len` 0).
+#[no_mangle]
+pub unsafe extern "C" fn berth_exec_write_stdin(e: berth_exec, data: *const u8, len: usize) -> berth_status {
+    call(|| {
+        // SAFETY: forwarded from this function's contract.
+        let data = unsafe { bytes_arg(data, len, "data") }?.to_vec();
+        let o = exec(e)?;
+        let session = o.session.clone();
+        block_on(async move { session.write_stdin(&data).await }, o.timeout)?;
+        Ok(BERTH_OK)
+    })
+}
+
+/// Closes the process's stdin: it reads EOF once it has read what was written.
+///
+/// Errors: TIMEOUT, UNAVAILABLE.
+#[no_mangle]
+pub extern "C" fn berth_exec_close_stdin(e: berth_exec) -> berth_status {
+    call(|| {
+        let o = exec(e)?;
+        let session = o.session.clone();
+        block_on(async move { session.close_stdin().await }, o.timeout)?;
+        Ok(BERTH_OK)
+    })
+}
+
+/// The next event of the process into `*out`: output (`kind` BERTH_EXEC_STDOUT or
+/// BERTH_EXEC_STDERR, the bytes in `data`, freed with `berth_bytes_free`), then its exit
+/// (BERTH_EXEC_EXIT, `exit_code` set, `data` empty), after all its output. Then
+/// BERTH_END. `timeout_ms` < 0 waits as long as it takes; BERTH_ERR_TIMEOUT means
+/// nothing came in time and the exec is still usable. A call waiting while another
+/// thread closes the handle returns BERTH_ERR_CANCELLED. On any status but BERTH_OK,
+/// `*out` is zeroed (nothing to free).
+///
+/// # Safety
+/// `out` points to writable storage.
+#[no_mangle]
+pub unsafe extern "C" fn berth_exec_next(out: *mut berth_exec_event, e: berth_exec, timeout_ms: i64) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        *out = berth_exec_event::empty();
+        let o = exec(e)?;
+        if o.exited.load(Ordering::Acquire) {
+            return Ok(BERTH_END);
+        }
+        let session = o.session.clone();
+        let timeout = timeout_arg(timeout_ms);
+        // `next_event` is cancel-safe (a channel receive): a timeout loses nothing.
+        match wait(async move { session.next_event().await }, timeout, Some(o.closed.subscribe())) {
+            Waited::Done(Some(ExecEvent::Output(which, data))) => {
+                let kind = match which {
+                    OutputStream::Stdout => BERTH_EXEC_STDOUT,
+                    OutputStream::Stderr => BERTH_EXEC_STDERR,
+                };
+                *out = berth_exec_event { kind, exit_code: 0, data: berth_bytes::from_vec(data) };
+                Ok(BERTH_OK)
+            }
+            Waited::Done(Some(ExecEvent::Exit(status))) => {
+                o.exited.store(true, Ordering::Release);
+                *out =
+                    berth_exec_event { kind: BERTH_EXEC_EXIT, exit_code: status.exit_code, data: berth_bytes::EMPTY };
+                Ok(BERTH_OK)
+            }
+            Waited::Done(None) => {
+                o.exited.store(true, Ordering::Release);
+                Ok(BERTH_END)
+            }
+            Waited::TimedOut => Err(Failure::new(
+                BERTH_ERR_TIMEOUT,
+                format!(
+                    "exec: no output or exit within {} ms (the exec is still usable)",
+                    timeout.unwrap_or_default().as_millis()
+                ),
+            )),
+            Waited::Closed => {
+                Err(Failure::new(BERTH_ERR_CANCELLED, "exec: the handle was closed while waiting for its next event"))
+            }
+        }
+    })
+}
+
+/// Resizes the process's terminal to `width` columns and `height` rows.
+///
+/// Errors: INVALID_ARGUMENT (started without `"tty": true`, or a zero size), TIMEOUT.
+#[no_mangle]
+pub extern "C" fn berth_exec_resize(e: berth_exec, width: u32, height: u32) -> berth_status {
+    call(|| {
+        if width == 0 || height == 0 {
+            return Err(Failure::new(
+                BERTH_ERR_INVALID_ARGUMENT,
+                format!("resize to {width}x{height}: both must be at least 1"),
+            ));
+        }
+        let o = exec(e)?;
+        let session = o.session.clone();
+        block_on(async move { session.resize(width, height).await }, o.timeout)?;
+        Ok(BERTH_OK)
+    })
+}
+
+/// Sends `signal` (1 to 64) to the process.
+///
+/// Errors: INVALID_ARGUMENT (not a signal number), NOT_FOUND or CONFLICT (it already
+/// exited), TIMEOUT.
+#[no_mangle]
+pub extern "C" fn berth_exec_kill(e: berth_exec, signal: i32) -> berth_status {
+    call(|| {
+        let signal = signal_arg(signal)?;
+        let o = exec(e)?;
+        let session = o.session.clone();
+        block_on(async move { session.kill(signal).await }, o.timeout)?;
+        Ok(BERTH_OK)
+    })
+}
+
+/// Closes an exec handle. The process is not killed (call `berth_exec_kill` first if it
+/// must stop), but nothing reads its output any more: a process that goes on writing
+/// gets EPIPE or SIGPIPE. A `berth_exec_next` waiting in another thread returns
+/// BERTH_ERR_CANCELLED.
+#[no_mangle]
+pub extern "C" fn berth_exec_close(e: berth_exec) -> berth_status {
+    call(|| {
+        if let Object::Exec(o) = handle::take(e.id, Kind::Exec)? {
+            o.closed.send_replace(true);
+        }
+        Ok(BERTH_OK)
+    })
+}
+
+/// For the runtime's functions: a container handle for `c`.
+pub fn insert_container(c: Arc<dyn Container>, timeout: Option<Duration>) -> u64 {
+    handle::insert(Object::Container(Arc::new(ContainerObject { c, timeout })))
+}
