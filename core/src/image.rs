@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use once_cell::sync::OnceCell;
 use serde_json::{json, Value};
 
+use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::fs::layer::{LayerBlob, LayerIndex};
 use crate::fs::LayeredFs;
@@ -23,6 +24,23 @@ pub struct Layer {
 impl Layer {
     pub fn new(info: LayerInfo, blob: LayerBlob) -> Layer {
         Layer { info, blob, index: Arc::default(), fs: Arc::default() }
+    }
+
+    /// The layer a manifest describes: its compression from its media type (Corrupt for
+    /// a type that is not a layer's), its blob checked against `digest`.
+    pub fn from_descriptor(
+        digest: Digest,
+        media_type: String,
+        size: u64,
+        diff_id: &str,
+        source: Arc<dyn crate::blob::BlobSource>,
+        what: String,
+    ) -> Result<Layer> {
+        let compression = crate::fs::compression::from_media_type(&media_type).map_err(|e| e.context(&what))?;
+        let info = LayerInfo { digest: digest.clone(), diff_id: diff_id.parse().ok(), media_type, compression, size };
+        let blob =
+            LayerBlob { source, compression, verify: crate::fs::layer::Verify::Blob(digest), size: Some(size), what };
+        Ok(Layer::new(info, blob))
     }
 
     pub fn info(&self) -> &LayerInfo {

@@ -11,10 +11,8 @@ use crate::containerd::client::Client;
 use crate::containerd::content::{read_blob, ContentBlob};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::fs::compression;
-use crate::fs::layer::{LayerBlob, Verify};
 use crate::image::{Image, Layer};
-use crate::model::{ImageSummary, LayerInfo, Platform};
+use crate::model::{ImageSummary, Platform};
 
 const INDEX_TYPES: &[&str] =
     &["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"];
@@ -198,20 +196,8 @@ pub async fn open(client: &Client, summary: ImageSummary, r: &Resolved) -> Resul
     for (i, d) in r.manifest.layers().iter().enumerate() {
         let digest = digest_of(d, &r.name)?;
         let what = format!("layer {} ({digest}) of image {} in containerd", i + 1, r.name);
-        let media_type = d.media_type().to_string();
-        let compression = compression::from_media_type(&media_type).map_err(|e| e.context(&what))?;
         let source = ContentBlob::open(client, &digest).await.map_err(|e| e.context(&what))?;
-        let info = LayerInfo {
-            digest: digest.clone(),
-            diff_id: diff_ids[i].parse().ok(),
-            media_type,
-            compression,
-            size: d.size(),
-        };
-        layers.push(Layer::new(
-            info,
-            LayerBlob { source, compression, verify: Verify::Blob(digest), size: Some(d.size()), what },
-        ));
+        layers.push(Layer::from_descriptor(digest, d.media_type().to_string(), d.size(), &diff_ids[i], source, what)?);
     }
     let manifest: Value = parse(&r.manifest_bytes, &r.name)?;
     Image::new(summary, manifest, r.config_bytes.clone(), layers)

@@ -8,10 +8,8 @@ use serde_json::Value;
 
 use crate::digest::{verify_bytes, Digest};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::compression;
-use crate::fs::layer::{LayerBlob, Verify};
 use crate::image::{Image, Layer};
-use crate::model::{ImageSummary, LayerInfo, Platform};
+use crate::model::{ImageSummary, Platform};
 use crate::oci::files::Files;
 use crate::oci::{config_summary, parse_json};
 
@@ -197,18 +195,8 @@ pub fn open(files: &Files, found: &FoundManifest) -> Result<Image> {
     for (i, d) in manifest.layers().iter().enumerate() {
         let digest = descriptor_digest(d, &what)?;
         let what = format!("layer {} ({digest}) of image {name} in {}", i + 1, files.describe());
-        let media_type = d.media_type().to_string();
-        let compression = compression::from_media_type(&media_type).map_err(|e| e.context(&what))?;
         let source = files.open(&blob_path(&digest)).map_err(|e| missing(e, &what))?;
-        let info = LayerInfo {
-            digest: digest.clone(),
-            diff_id: diff_ids[i].parse().ok(),
-            media_type,
-            compression,
-            size: d.size(),
-        };
-        let blob = LayerBlob { source, compression, verify: Verify::Blob(digest), size: Some(d.size()), what };
-        layers.push(Layer::new(info, blob));
+        layers.push(Layer::from_descriptor(digest, d.media_type().to_string(), d.size(), &diff_ids[i], source, what)?);
     }
     let manifest_json: Value =
         serde_json::from_slice(&manifest_bytes).map_err(|e| Error::corrupt(format!("{what}: {e}")))?;
