@@ -124,11 +124,6 @@ pub fn timeout_arg(ms: i64) -> Option<Duration> {
     (ms >= 0).then(|| Duration::from_millis(ms as u64))
 }
 
-/// The options document: NULL or "" for none, else a JSON object (an array or a
-/// scalar is refused, not read by position).
-fn parse_options(text: Option<&str>) -> Outcome<ConnectOptions> {
-    json_object_arg(text, "options_json")
-}
 
 pub fn runtime(h: berth_runtime) -> Outcome<Arc<RuntimeObject>> {
     match handle::get(h.id, Kind::Runtime)? {
@@ -165,7 +160,7 @@ pub unsafe extern "C" fn berth_runtime_open(
         if endpoint.as_deref() == Some("berth-test-panic://") {
             panic!("test-only panic inside berth_runtime_open");
         }
-        let options = parse_options(options)?;
+        let options: ConnectOptions = json_object_arg(options, "options_json")?;
         let timeout = options.timeout();
         let rt = block_on(async move { berth_core::connect(endpoint.as_deref(), options).await }, timeout)?;
         out.id = handle::insert(Object::Runtime(Arc::new(RuntimeObject { rt, timeout })));
