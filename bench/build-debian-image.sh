@@ -46,19 +46,12 @@ ARCHIVE=$WORK/debian.oci.tar
 DEBS_TGZ=$WORK/debootstrap-$SUITE-minbase.debs.tgz
 ROOTFS_TAR=$WORK/rootfs-$SUITE-minbase.tar
 
-log() { printf '[build-debian-image] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+
+BENCH_NAME=build-debian-image
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # ---------------------------------------------------------------- tools
-apt_install() {
-    # apt_install PKG... : install with apt-get; run apt-get update only if the first try fails.
-    [ "$(id -u)" = 0 ] || die "need root to install: $*"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! apt-get install -y --no-install-recommends "$@"; then
-        apt-get update
-        apt-get install -y --no-install-recommends "$@"
-    fi
-}
 need=()
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v umoci >/dev/null || need+=(umoci)

@@ -46,19 +46,13 @@ LAYOUT=${LAYOUT:-$WORK/debian-layout}
 ARCHIVE=${ARCHIVE:-$WORK/debian.oci.tar}
 TAG=${TAG:-bookworm}
 
-log() { printf '[fs-bench] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 has() { [[ ",$2," == *",$1,"* ]]; }
 
+BENCH_NAME=fs-bench
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
 # ---------------------------------------------------------------- tools
-apt_install() {
-    [ "$(id -u)" = 0 ] || die "need root to install: $*"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! apt-get install -y --no-install-recommends "$@"; then
-        apt-get update
-        apt-get install -y --no-install-recommends "$@"
-    fi
-}
 need=()
 [ -x /usr/bin/time ] || need+=(time)
 command -v python3 >/dev/null || need+=(python3)

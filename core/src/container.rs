@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
 
 use crate::error::Result;
 use crate::fs::FileSystem;
@@ -238,6 +237,3 @@ pub trait Container: Send + Sync {
         }
     }
 }
-
-/// A channel-backed event list, for backends that pump output from tasks.
-pub type EventReceiver = tokio::sync::Mutex<mpsc::Receiver<ExecEvent>>;

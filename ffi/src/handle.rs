@@ -187,8 +187,3 @@ pub fn take(h: u64, kind: Kind) -> Outcome<Object> {
     };
     object.ok_or_else(|| invalid(h, kind, "closed or unknown"))
 }
-
-/// How many handles are open (for leak checks in tests).
-pub fn live_count() -> usize {
-    table_read().slots.iter().filter(|s| s.object.is_some()).count()
-}

@@ -88,12 +88,6 @@ pub unsafe extern "C" fn berth_bytes_free(b: berth_bytes) {
     }
 }
 
-/// For tests: how many handles are open.
-#[doc(hidden)]
-pub fn live_handles() -> usize {
-    handle::live_count()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,7 +124,6 @@ pub fn timeout_arg(ms: i64) -> Option<Duration> {
     (ms >= 0).then(|| Duration::from_millis(ms as u64))
 }
 
-
 pub fn runtime(h: berth_runtime) -> Outcome<Arc<RuntimeObject>> {
     match handle::get(h.id, Kind::Runtime)? {
         Object::Runtime(r) => Ok(r),

@@ -108,4 +108,17 @@ static inline int check_summary(const char *name) {
     return failed ? 1 : 0;
 }
 
+/* The string value of the first "key" in a JSON document, copied into `out` ("" if
+ * absent). Enough for the flat documents the tests look into; inline so that a test
+ * that does not use it does not warn. */
+static inline void json_str(const char *json, const char *key, char *out, size_t size) {
+    char pattern[128];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    const char *p = json ? strstr(json, pattern) : NULL;
+    size_t n = 0;
+    if (p)
+        for (p += strlen(pattern); *p && *p != '"' && n + 1 < size; p++) out[n++] = *p;
+    out[n] = '\0';
+}
+
 #endif /* BERTH_TEST_CHECK_H */

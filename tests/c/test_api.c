@@ -47,17 +47,6 @@ static size_t count(const char *s, const char *needle) {
     return n;
 }
 
-/* Copies the string value of "key" in a flat JSON object into `out` ("" if absent). */
-static void json_str(const char *json, const char *key, char *out, size_t size) {
-    char pattern[128];
-    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
-    const char *p = json ? strstr(json, pattern) : NULL;
-    size_t n = 0;
-    if (p)
-        for (p += strlen(pattern); *p && *p != '"' && n + 1 < size; p++) out[n++] = *p;
-    out[n] = '\0';
-}
-
 /* Reads a whole stream of walk entries; their paths, joined by '\n', go to `out`. When
  * an entry's path is in `skip` (a '\n'-separated list, each ending in '\n'), the walk
  * does not descend into it. */

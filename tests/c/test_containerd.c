@@ -47,17 +47,6 @@ static void unique(char *out, size_t size) {
     snprintf(out, size, "%s-%d", prefix, counter++);
 }
 
-/* The string value of the first "key" in a JSON document ("" if absent). */
-static void json_str(const char *json, const char *key, char *out, size_t size) {
-    char pattern[128];
-    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
-    const char *p = json ? strstr(json, pattern) : NULL;
-    size_t n = 0;
-    if (p)
-        for (p += strlen(pattern); *p && *p != '"' && n + 1 < size; p++) out[n++] = *p;
-    out[n] = '\0';
-}
-
 /* Creates (not starts) a container of the test image; `extra` is more JSON fields
  * (with a leading comma) or "". */
 static berth_container create(char *name, size_t name_size, const char *args_json, const char *extra) {

@@ -254,11 +254,6 @@ impl LayeredFs {
         parts.reverse();
         format!("/{}", parts.join("/"))
     }
-
-    /// Every layer index this filesystem reads, bottom first.
-    pub fn layers(&self) -> &[Arc<LayerIndex>] {
-        &self.layers
-    }
 }
 
 /// The bytes of one tar entry.
