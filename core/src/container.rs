@@ -4,15 +4,18 @@
 //! that serialise to the JSON documents of the C ABI (docs/schemas.md).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use tokio::sync::mpsc;
+
+use crate::error::{Error, Result};
 use crate::fs::FileSystem;
-use crate::model::{ContainerSummary, ProcessInfo};
+use crate::model::{ContainerSummary, ProcessInfo, RuntimeKind};
 
 /// A bind mount into a container.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -81,6 +84,8 @@ pub struct CreateOptions {
     pub mounts: Vec<MountSpec>,
     pub resources: Resources,
     pub network: NetworkMode,
+    /// The pod to join (Podman), by name or ID.
+    pub pod: Option<String>,
 }
 
 /// How to run a process in a running container.
@@ -162,17 +167,99 @@ pub enum ChangeKind {
 pub struct ContainerInfo {
     #[serde(flatten)]
     pub summary: ContainerSummary,
-    /// The OCI runtime spec, as the runtime stores it.
+    /// The OCI runtime spec, as the runtime stores it (containerd; null where the
+    /// runtime does not show it).
     pub spec: serde_json::Value,
     pub snapshotter: Option<String>,
     pub snapshot_key: Option<String>,
     pub runtime: Option<String>,
+    /// The runtime's own inspect document (Docker's and Podman's `inspect`), when it
+    /// has one.
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub native: serde_json::Value,
+}
+
+/// Which log lines to read.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogOptions {
+    /// Keep the stream open and deliver new lines as they come.
+    pub follow: bool,
+    /// Only lines written at or after this time (seconds since the Unix epoch).
+    pub since: Option<i64>,
+    /// Only lines written before this time (seconds since the Unix epoch).
+    pub until: Option<i64>,
+    /// Only the last N lines.
+    pub tail: Option<u64>,
+    /// Prefix each line with its RFC 3339 time, as the runtime records it.
+    pub timestamps: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        LogOptions {
+            follow: false,
+            since: None,
+            until: None,
+            tail: None,
+            timestamps: false,
+            stdout: true,
+            stderr: true,
+        }
+    }
+}
+
+/// A chunk of a container's log (whole lines, as the runtime sends them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogChunk {
+    pub stream: OutputStream,
+    pub data: Vec<u8>,
+}
+
+/// One sample of a container's resource use.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ContainerStats {
+    /// When the sample was taken (RFC 3339).
+    pub read: Option<String>,
+    /// CPU time used by the container, in nanoseconds, in total.
+    pub cpu_total_ns: u64,
+    /// CPU time of the whole host, in nanoseconds (for the percentage).
+    pub system_cpu_ns: u64,
+    pub online_cpus: u32,
+    /// CPU use since the previous sample, in percent of one CPU (Docker's way: up to
+    /// 100 × online_cpus); None when there is no previous sample.
+    pub cpu_percent: Option<f64>,
+    pub memory_usage: u64,
+    pub memory_limit: u64,
+    pub pids: u64,
+    pub network_rx_bytes: u64,
+    pub network_tx_bytes: u64,
+    pub block_read_bytes: u64,
+    pub block_write_bytes: u64,
+}
+
+/// How to turn a container into an image.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CommitOptions {
+    /// `repo[:tag]` for the new image; untagged when absent.
+    pub reference: Option<String>,
+    pub message: Option<String>,
+    pub author: Option<String>,
+    /// Dockerfile instructions applied to the config (`CMD ["x"]`, `ENV A=b`, ...).
+    pub changes: Vec<String>,
+    /// Pause the container while committing (Docker's default is true).
+    pub pause: Option<bool>,
 }
 
 /// A container of a daemon backend. Every method may be called from many tasks at once.
 #[async_trait]
 pub trait Container: Send + Sync {
     fn id(&self) -> &str;
+    /// The kind of runtime the container lives in.
+    fn kind(&self) -> RuntimeKind;
     async fn inspect(&self) -> Result<ContainerInfo>;
     /// Starts the init process; its exit is watched from before the start, so a fast
     /// exit is never missed.
@@ -197,6 +284,51 @@ pub trait Container: Send + Sync {
     /// What the container changed, relative to its image.
     async fn changes(&self) -> Result<Vec<Change>>;
 
+    /// The container's log, stdout and stderr kept apart. The stream ends at the end of
+    /// the log, or, with `follow`, when the container stops or the receiver is dropped.
+    async fn logs(&self, options: LogOptions) -> Result<mpsc::Receiver<Result<LogChunk>>> {
+        let _ = options;
+        Err(Error::not_supported(self.kind().scheme(), "container logs"))
+    }
+
+    /// Attaches to the init process: its output from now on, its stdin (when the
+    /// container was created with `stdin`), its tty size. The session's exit event comes
+    /// when the container stops.
+    async fn attach(&self) -> Result<Arc<dyn ExecSession>> {
+        Err(Error::not_supported(self.kind().scheme(), "attaching to a container"))
+    }
+
+    /// Resource use: one sample (`stream` false), or a sample about every second until
+    /// the receiver is dropped.
+    async fn stats(&self, stream: bool) -> Result<mpsc::Receiver<Result<ContainerStats>>> {
+        let _ = stream;
+        Err(Error::not_supported(self.kind().scheme(), "container stats"))
+    }
+
+    async fn rename(&self, name: &str) -> Result<()> {
+        let _ = name;
+        Err(Error::not_supported(self.kind().scheme(), "renaming containers"))
+    }
+
+    /// Writes the container's whole filesystem as a tar to `dest`.
+    async fn export(&self, dest: &Path) -> Result<()> {
+        let _ = dest;
+        Err(Error::not_supported(self.kind().scheme(), "exporting containers"))
+    }
+
+    /// Makes an image of the container's filesystem; returns the image ID.
+    async fn commit(&self, options: CommitOptions) -> Result<String> {
+        let _ = options;
+        Err(Error::not_supported(self.kind().scheme(), "committing containers"))
+    }
+
+    /// Writes `path` of the container (a file, or a directory with everything under it)
+    /// as a tar to `dest`, as `docker cp` reads it.
+    async fn archive(&self, path: &str, dest: &Path) -> Result<()> {
+        let _ = (path, dest);
+        Err(Error::not_supported(self.kind().scheme(), "archives of container paths"))
+    }
+
     /// Runs a process to its end and collects its output; `stdin` is written, then closed.
     async fn exec_output(
         &self,
@@ -220,7 +352,7 @@ pub trait Container: Send + Sync {
                     ExecEvent::Exit(s) => return Ok(ExecOutput { exit_code: s.exit_code, stdout, stderr }),
                 }
             }
-            Err(crate::Error::internal("exec ended without an exit status"))
+            Err(Error::internal("exec ended without an exit status"))
         };
         match timeout {
             None => run.await,
@@ -228,7 +360,7 @@ pub trait Container: Send + Sync {
                 Ok(r) => r,
                 Err(_) => {
                     let _ = session.kill(libc::SIGKILL).await;
-                    Err(crate::Error::new(
+                    Err(Error::new(
                         crate::ErrorKind::Timeout,
                         format!("exec did not finish within {} ms", d.as_millis()),
                     ))

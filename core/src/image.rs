@@ -16,14 +16,30 @@ use crate::model::{ImageSummary, LayerChanges, LayerInfo};
 #[derive(Clone)]
 pub struct Layer {
     info: LayerInfo,
-    blob: LayerBlob,
+    origin: Origin,
     index: Arc<OnceCell<Arc<LayerIndex>>>,
     fs: Arc<OnceCell<Arc<LayeredFs>>>,
 }
 
+/// Where a layer's files come from.
+#[derive(Clone)]
+enum Origin {
+    /// A blob (tar, maybe compressed), read through its [`crate::blob::BlobSource`].
+    Blob(LayerBlob),
+    /// A directory on this host holding the layer unpacked, overlay-style (a daemon's
+    /// overlay2 layer directory, read in place).
+    Dir(std::path::PathBuf),
+}
+
 impl Layer {
     pub fn new(info: LayerInfo, blob: LayerBlob) -> Layer {
-        Layer { info, blob, index: Arc::default(), fs: Arc::default() }
+        Layer { info, origin: Origin::Blob(blob), index: Arc::default(), fs: Arc::default() }
+    }
+
+    /// A layer unpacked in a host directory with overlay whiteouts (0:0 character
+    /// devices, `trusted.overlay.opaque`), read in place.
+    pub fn from_dir(info: LayerInfo, dir: std::path::PathBuf) -> Layer {
+        Layer { info, origin: Origin::Dir(dir), index: Arc::default(), fs: Arc::default() }
     }
 
     /// The layer a manifest describes: its compression from its media type (Corrupt for
@@ -47,15 +63,24 @@ impl Layer {
         &self.info
     }
 
-    /// The blob as stored (compressed), for copying it elsewhere.
-    pub fn source(&self) -> Arc<dyn crate::blob::BlobSource> {
-        self.blob.source.clone()
+    /// The blob as stored (compressed), for copying it elsewhere; None for a layer read
+    /// from a directory.
+    pub fn source(&self) -> Option<Arc<dyn crate::blob::BlobSource>> {
+        match &self.origin {
+            Origin::Blob(b) => Some(b.source.clone()),
+            Origin::Dir(_) => None,
+        }
     }
 
     /// The layer's index, built on first use by one pass over the blob (which checks
-    /// the digest).
+    /// the digest) or over the directory.
     pub fn index(&self) -> Result<Arc<LayerIndex>> {
-        self.index.get_or_try_init(|| LayerIndex::build(&self.blob).map(Arc::new)).cloned()
+        self.index
+            .get_or_try_init(|| match &self.origin {
+                Origin::Blob(b) => LayerIndex::build(b).map(Arc::new),
+                Origin::Dir(d) => LayerIndex::from_dir(d, true).map(Arc::new),
+            })
+            .cloned()
     }
 
     /// The whiteouts and opaque markers of this layer.

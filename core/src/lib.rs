@@ -22,6 +22,8 @@ pub mod container;
 #[cfg(feature = "containerd")]
 pub mod containerd;
 pub mod digest;
+#[cfg(feature = "docker")]
+pub mod docker;
 pub mod endpoint;
 pub mod error;
 pub mod find;
@@ -30,6 +32,7 @@ pub mod image;
 pub mod io;
 pub mod model;
 pub mod oci;
+pub mod pod;
 pub mod process;
 pub mod reference;
 pub mod runtime;

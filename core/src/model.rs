@@ -296,13 +296,24 @@ pub struct PullOptions {
     pub plain_http: bool,
 }
 
+/// How to push an image.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PushOptions {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Speak plain HTTP to the registry (for local test registries; Docker decides this
+    /// itself: it allows plain HTTP for 127.0.0.0/8 and its configured insecure registries).
+    pub plain_http: bool,
+}
+
 /// Progress of one blob of a pull.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullProgress {
     /// The blob (a layer, the config, a manifest).
     pub digest: String,
     /// `resolved`, `downloading`, `exists` (already in the store), `done`, `unpacking`,
-    /// `unpacked`.
+    /// `unpacked`; for a push, `uploading`, `exists`, `pushed`.
     pub status: String,
     /// Bytes so far, and the blob's size.
     pub offset: u64,

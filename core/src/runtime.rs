@@ -13,9 +13,10 @@ use crate::error::{Error, Result};
 use crate::find;
 use crate::image::Image;
 use crate::model::{
-    Capabilities, ContainerSummary, Event, ImageSummary, PodSummary, PullOptions, PullProgress, RuntimeKind,
-    VersionInfo,
+    Capabilities, ContainerSummary, Event, ImageSummary, PodSummary, PullOptions, PullProgress, PushOptions,
+    RuntimeKind, VersionInfo,
 };
+use crate::pod::{Pod, PodOptions};
 use crate::snapshot::Snapshots;
 
 /// A connection to one endpoint. Every method may be called from many tasks at once.
@@ -76,6 +77,18 @@ pub trait Runtime: Send + Sync {
         Err(Error::not_supported(self.kind().scheme(), "pulling images"))
     }
 
+    /// Pushes the image named `reference` (`registry/repo:tag`) to its registry; progress
+    /// goes to `progress` per blob.
+    async fn push_image(
+        &self,
+        reference: &str,
+        options: PushOptions,
+        progress: Option<mpsc::UnboundedSender<PullProgress>>,
+    ) -> Result<()> {
+        let _ = (reference, options, progress);
+        Err(Error::not_supported(self.kind().scheme(), "pushing images"))
+    }
+
     /// Gives the image `source` (find rules) the extra name `target`.
     async fn tag_image(&self, source: &str, target: &str) -> Result<()> {
         let _ = (source, target);
@@ -94,7 +107,8 @@ pub trait Runtime: Send + Sync {
         Err(Error::not_supported(self.kind().scheme(), "importing images"))
     }
 
-    /// Writes the images `patterns` name to an oci-archive tar.
+    /// Writes the images `patterns` name to a tar: an oci-archive from containerd, the
+    /// daemon's own `save` format (a docker-archive) from Docker and Podman.
     async fn export_images(&self, patterns: &[String], archive: &Path) -> Result<()> {
         let _ = (patterns, archive);
         Err(Error::not_supported(self.kind().scheme(), "exporting images"))
@@ -128,6 +142,17 @@ pub trait Runtime: Send + Sync {
     async fn list_pods(&self) -> Result<Vec<PodSummary>> {
         Err(Error::not_supported(self.kind().scheme(), "listing pods"))
     }
+
+    async fn create_pod(&self, options: PodOptions) -> Result<Arc<dyn Pod>> {
+        let _ = options;
+        Err(Error::not_supported(self.kind().scheme(), "creating pods"))
+    }
+
+    /// Opens the one pod `pattern` matches: an exact ID or name, else an ID prefix.
+    async fn open_pod(&self, pattern: &str) -> Result<Arc<dyn Pod>> {
+        let _ = pattern;
+        Err(Error::not_supported(self.kind().scheme(), "opening pods"))
+    }
 }
 
 /// Opens a runtime for `endpoint`, or for the first runtime [`detect`] finds when it is
@@ -155,6 +180,10 @@ pub async fn connect(endpoint: Option<&str>, options: ConnectOptions) -> Result<
         }
         #[cfg(feature = "containerd")]
         RuntimeKind::Containerd => Ok(Arc::new(crate::containerd::ContainerdRuntime::open(endpoint, &options)?)),
+        #[cfg(feature = "docker")]
+        RuntimeKind::Docker | RuntimeKind::Podman => {
+            Ok(Arc::new(crate::docker::DockerRuntime::open(endpoint, &options)?))
+        }
         other => Err(Error::new(
             crate::ErrorKind::NotSupported,
             format!("{endpoint}: the {} backend is not built into this berth", other.scheme()),

@@ -91,6 +91,9 @@ pub fn chain_id(diff_ids: &[String]) -> Option<String> {
 /// Creates a container from `options`: its spec from the image, its snapshot prepared
 /// on the image's unpacked layers, its record in containerd.
 pub async fn create(client: &Client, settings: &Settings, options: CreateOptions) -> Result<Arc<ContainerdContainer>> {
+    if options.pod.is_some() {
+        return Err(Error::not_supported("containerd", "pods (use a cri:// or podman:// endpoint)"));
+    }
     let all = images::list(client, &settings.platform).await?;
     let summaries: Vec<_> = all.iter().map(|(s, _)| s.clone()).collect();
     let one =
@@ -372,6 +375,10 @@ impl Container for ContainerdContainer {
         &self.id
     }
 
+    fn kind(&self) -> crate::model::RuntimeKind {
+        crate::model::RuntimeKind::Containerd
+    }
+
     async fn inspect(&self) -> Result<ContainerInfo> {
         let r = self.record().await?;
         let state = self.state().await?;
@@ -382,6 +389,7 @@ impl Container for ContainerdContainer {
             snapshotter: Some(r.snapshotter.clone()),
             snapshot_key: Some(r.snapshot_key.clone()),
             runtime: r.runtime.as_ref().map(|rt| rt.name.clone()),
+            native: Value::Null,
         })
     }
 

@@ -156,7 +156,7 @@ fn layer_source(image: &crate::image::Image, digest: &Digest) -> Result<std::syn
         .layers()
         .iter()
         .find(|l| &l.info().digest == digest)
-        .map(|l| l.source())
+        .and_then(|l| l.source())
         .ok_or_else(|| Error::internal(format!("layer {digest} vanished")))
 }
 

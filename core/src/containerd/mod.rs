@@ -191,15 +191,7 @@ impl Runtime for ContainerdRuntime {
     }
 }
 
-/// A short random hex string for generated names (fifo dirs, exec IDs).
-pub(crate) fn random_suffix() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let seed = format!("{t}-{n}-{}", std::process::id());
-    crate::digest::Digest::sha256_of(seed.as_bytes()).hex()[..12].to_string()
-}
+pub(crate) use crate::util::random_suffix;
 
 /// A protobuf timestamp in RFC 3339 (UTC), or `None` for the zero value containerd
 /// sends for "not yet" (a running task's exit time).
@@ -209,24 +201,5 @@ pub(crate) fn timestamp_opt(ts: &prost_types::Timestamp) -> Option<String> {
 
 /// A protobuf timestamp in RFC 3339 (UTC).
 pub(crate) fn timestamp(ts: &prost_types::Timestamp) -> String {
-    let secs = ts.seconds;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        ts.nanos.max(0)
-    )
+    crate::util::rfc3339(ts.seconds, ts.nanos.max(0) as u32)
 }
