@@ -62,34 +62,23 @@ impl Address {
     }
 }
 
-/// A daemon connection. Cloning is cheap; clones share the negotiated version.
+/// A daemon connection. Cloning is cheap; clones share the negotiated client.
 #[derive(Clone)]
 pub struct Client {
     pub endpoint: Arc<String>,
     pub address: Address,
-    docker: Docker,
+    timeout_secs: u64,
+    /// bollard's client at the negotiated version, made on first use (so that a daemon
+    /// that is not up yet at open time is an Unavailable error of the first call, and a
+    /// failed attempt is tried again by the next).
     negotiated: Arc<OnceCell<Docker>>,
 }
 
 impl Client {
     pub fn new(endpoint: &Endpoint, timeout: Option<Duration>) -> Result<Client> {
         let address = Address::of(endpoint)?;
-        let secs = timeout.unwrap_or(DEFAULT_TIMEOUT).as_secs().max(1);
-        let fail = |e: bollard::errors::Error| Error::invalid(format!("{endpoint}: {e}"));
-        let docker = match &address {
-            Address::Unix(path) => Docker::connect_with_socket(path, secs, &NEWEST).map_err(fail)?,
-            Address::Tcp(hp) => Docker::connect_with_http(&format!("tcp://{hp}"), secs, &NEWEST).map_err(fail)?,
-            Address::Tls(hp, certs) => Docker::connect_with_ssl(
-                &format!("tcp://{hp}"),
-                &certs.join("key.pem"),
-                &certs.join("cert.pem"),
-                &certs.join("ca.pem"),
-                secs,
-                &NEWEST,
-            )
-            .map_err(fail)?,
-        };
-        Ok(Client { endpoint: Arc::new(endpoint.to_string()), address, docker, negotiated: Arc::default() })
+        let timeout_secs = timeout.unwrap_or(DEFAULT_TIMEOUT).as_secs().max(1);
+        Ok(Client { endpoint: Arc::new(endpoint.to_string()), address, timeout_secs, negotiated: Arc::default() })
     }
 
     /// The bollard client at the negotiated API version; the first call asks the daemon.
@@ -103,7 +92,7 @@ impl Client {
             .get_or_try_init(|| async {
                 let announced = match &self.address {
                     Address::Tls(..) => {
-                        let probe = self.docker.clone().with_request_modifier(strip_version_prefix);
+                        let probe = self.bollard(NEWEST)?.with_request_modifier(strip_version_prefix);
                         probe.version().await.map_err(|e| self.error("version negotiation", e))?.api_version
                     }
                     _ => {
@@ -124,7 +113,7 @@ impl Client {
                     } else {
                         NEWEST
                     };
-                Ok(self.with_version(chosen))
+                self.bollard(chosen)
             })
             .await
     }
@@ -135,10 +124,9 @@ impl Client {
         Ok(format!("{}.{}", v.major_version, v.minor_version))
     }
 
-    fn with_version(&self, v: ClientVersion) -> Docker {
-        // bollard has no setter for the version: a new client on the same transport
-        // settings, at version `v`.
-        let secs = self.docker.timeout().as_secs();
+    /// A bollard client speaking API version `v`.
+    fn bollard(&self, v: ClientVersion) -> Result<Docker> {
+        let secs = self.timeout_secs;
         let d = match &self.address {
             Address::Unix(path) => Docker::connect_with_socket(path, secs, &v),
             Address::Tcp(hp) => Docker::connect_with_http(&format!("tcp://{hp}"), secs, &v),
@@ -151,7 +139,7 @@ impl Client {
                 &v,
             ),
         };
-        d.unwrap_or_else(|_| self.docker.clone())
+        d.map_err(|e| self.error("connect", e))
     }
 
     /// Maps a bollard failure of `what` to a berth error naming the endpoint.
@@ -202,7 +190,11 @@ pub fn kind_of_status(status: u16, message: &str) -> ErrorKind {
 /// do not carry one (Podman answers 500 for many of them).
 pub fn kind_of_message(message: &str) -> Option<ErrorKind> {
     let m = message.to_ascii_lowercase();
-    if m.contains("unauthorized") || m.contains("authentication required") || m.contains("denied") {
+    if m.contains("unauthorized")
+        || m.contains("authentication required")
+        || m.contains("denied")
+        || m.contains("no basic auth credentials")
+    {
         Some(ErrorKind::PermissionDenied)
     } else if m.contains("no such") || m.contains("not found") || m.contains("manifest unknown") {
         Some(ErrorKind::NotFound)

@@ -76,6 +76,9 @@ pub async fn create(s: &Arc<Shared>, options: CreateOptions) -> Result<DockerCon
         user: options.user.clone(),
         tty: Some(options.tty),
         open_stdin: Some(options.stdin),
+        // Closing an attached stdin then closes the process's stdin (EOF), as with
+        // `docker run -i`.
+        stdin_once: Some(options.stdin),
         attach_stdin: Some(options.stdin),
         attach_stdout: Some(true),
         attach_stderr: Some(true),
@@ -246,19 +249,28 @@ fn filters_of(filters: &[String]) -> Result<HashMap<String, Vec<String>>> {
 }
 
 pub async fn list(s: &Shared, filters: &[String]) -> Result<Vec<ContainerSummary>> {
-    let api = s.client.api().await?;
     let filters = filters_of(filters)?;
+    if let Some(libpod) = &s.libpod {
+        // Podman's compatible listing says states Docker's schema lacks ("stopped"):
+        // its own listing is read instead, as JSON, and says more (pod, pid, exit code).
+        let mut path = "/containers/json?all=true".to_string();
+        if !filters.is_empty() {
+            path.push_str(&format!("&filters={}", encode(&serde_json::to_string(&filters).unwrap_or_default())));
+        }
+        let all = libpod.call("list containers", http::Method::GET, &path, None).await?;
+        return Ok(all.as_array().into_iter().flatten().map(summary_of_libpod).collect());
+    }
+    let api = s.client.api().await?;
     let options =
         ListContainersOptions { all: true, filters: (!filters.is_empty()).then_some(filters), ..Default::default() };
     let list = api.list_containers(Some(options)).await.map_err(|e| s.client.error("list containers", e))?;
-    let pods = pods_of_containers(s).await?;
     Ok(list
         .into_iter()
         .map(|c| {
             let id = c.id.unwrap_or_default();
             let status = c.state.map(|st| status_of(&st.to_string())).unwrap_or(ContainerStatus::Unknown);
             ContainerSummary {
-                pod: pods.get(&id).cloned(),
+                pod: None,
                 names: c.names.unwrap_or_default().into_iter().map(|n| n.trim_start_matches('/').to_string()).collect(),
                 image: c.image.unwrap_or_default(),
                 image_id: c.image_id.filter(|i| !i.is_empty()),
@@ -277,20 +289,38 @@ pub async fn list(s: &Shared, filters: &[String]) -> Result<Vec<ContainerSummary
         .collect())
 }
 
-/// Podman: container ID → pod ID (the compatible API does not say).
-async fn pods_of_containers(s: &Shared) -> Result<HashMap<String, String>> {
-    let Some(libpod) = &s.libpod else { return Ok(HashMap::new()) };
-    let all = libpod.call("list containers", http::Method::GET, "/containers/json?all=true", None).await?;
-    Ok(all
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| {
-            let id = c.get("Id")?.as_str()?;
-            let pod = c.get("Pod")?.as_str().filter(|p| !p.is_empty())?;
-            Some((id.to_string(), pod.to_string()))
-        })
-        .collect())
+/// A container of libpod's listing.
+fn summary_of_libpod(c: &Value) -> ContainerSummary {
+    let text = |k: &str| c.get(k).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_string);
+    let secs = |k: &str| c.get(k).and_then(Value::as_i64).filter(|&t| t > 0).map(|t| crate::util::rfc3339(t, 0));
+    let status = status_of(c.get("State").and_then(Value::as_str).unwrap_or(""));
+    let stopped = status == ContainerStatus::Stopped;
+    ContainerSummary {
+        id: text("Id").unwrap_or_default(),
+        names: c
+            .get("Names")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n.as_str().map(str::to_string))
+            .collect(),
+        image: text("Image").unwrap_or_default(),
+        image_id: text("ImageID"),
+        labels: c
+            .get("Labels")
+            .and_then(Value::as_object)
+            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+            .unwrap_or_default(),
+        state: ContainerState {
+            status,
+            pid: c.get("Pid").and_then(Value::as_u64).filter(|&p| p > 0).map(|p| p as u32),
+            exit_code: if stopped { c.get("ExitCode").and_then(Value::as_i64).map(|x| x as i32) } else { None },
+            started_at: secs("StartedAt"),
+            finished_at: if stopped { secs("ExitedAt") } else { None },
+        },
+        created: text("Created"),
+        pod: text("Pod"),
+    }
 }
 
 /// `Exited (3) 2 seconds ago` → 3.
@@ -598,12 +628,21 @@ impl Container for DockerContainer {
             let api = s.client.api().await?;
             let body = ContainerUpdateBody {
                 memory: resources.memory_bytes,
+                // Docker refuses a memory limit above the swap limit it set before;
+                // give swap what `docker run --memory` gives it: twice the memory.
+                memory_swap: resources.memory_bytes.map(|m| m.saturating_mul(2)),
                 cpu_shares: resources.cpu_shares.map(|v| v as i64),
                 cpu_quota: resources.cpu_quota,
                 cpu_period: resources.cpu_period.map(|v| v as i64),
                 pids_limit: resources.pids_limit,
                 ..Default::default()
             };
+            if let Some(libpod) = &s.libpod {
+                // Podman 4's compatible API has no update; its own takes OCI resources.
+                let path = format!("/containers/{}/update", encode(&id));
+                libpod.call(&what, http::Method::POST, &path, Some(&linux_resources(&resources))).await?;
+                return Ok(());
+            }
             api.update_container(&id, body).await.map_err(|e| s.client.error(&what, e))?;
             Ok(())
         })

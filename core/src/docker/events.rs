@@ -60,8 +60,9 @@ fn event_of(m: &EventMessage) -> Event {
     let kind = match (typ.as_str(), verb.as_str()) {
         ("container", "create") => "container-create",
         ("container", "start") => "task-start",
-        ("container", "die") => "task-exit",
-        ("container", "destroy") => "container-delete",
+        // Podman says died and remove where Docker says die and destroy.
+        ("container", "die") | ("container", "died") => "task-exit",
+        ("container", "destroy") | ("container", "remove") => "container-delete",
         ("container", "pause") => "task-paused",
         ("container", "unpause") => "task-resumed",
         ("container", "oom") => "task-oom",

@@ -404,6 +404,13 @@ pub async fn tag(s: &Shared, source: &str, target: &str) -> Result<()> {
     let image = find_one(s, source).await?;
     crate::reference::Reference::parse(target).map_err(|e| e.context(format!("tag {target}")))?;
     let (repo, tag) = split_tag(target);
+    if let Some(libpod) = &s.libpod {
+        // Podman's compatible API files a name without a registry under docker.io;
+        // its own API under localhost/, as the podman CLI does.
+        let what = format!("tag {} as {target}", image.describe());
+        let path = format!("/images/{}/tag?repo={}&tag={}", image.id.hex(), encode(&repo), encode(&tag));
+        return libpod.call(&what, http::Method::POST, &path, None).await.map(|_| ());
+    }
     let api = s.client.api().await?;
     api.tag_image(image.id.as_str(), Some(TagImageOptions { repo: Some(repo), tag: Some(tag) }))
         .await
@@ -425,7 +432,7 @@ pub async fn remove(s: &Shared, pattern: &str) -> Result<()> {
             .repo_tags
             .iter()
             .filter(|n| {
-                let single = ImageSummary { repo_tags: vec![(*n).clone()], ..one.clone() };
+                let single = ImageSummary { repo_tags: vec![(*n).clone()], repo_digests: Vec::new(), ..one.clone() };
                 find::find_images(std::slice::from_ref(&single), pattern).map(|v| !v.is_empty()).unwrap_or(false)
             })
             .cloned()

@@ -10,7 +10,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
-use super::client::{kind_of_status, Address};
+use super::client::{kind_of_message, kind_of_status, Address};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The libpod API version berth asks for: Podman 4.0 and later serve it.
@@ -40,8 +40,9 @@ impl Libpod {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }
-        serde_json::from_slice(&bytes)
-            .map_err(|e| Error::internal(format!("{what}: unexpected answer from {}: {e}", self.endpoint)))
+        // Some calls answer with plain text (an ID): it is kept as a string.
+        Ok(serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())))
     }
 
     /// For answers that are a stream of JSON documents (pull and push progress): every
@@ -150,11 +151,19 @@ impl Libpod {
 
     /// The error of a failed call: libpod answers `{"cause": ..., "message": ..., "response": N}`.
     fn failure(&self, what: &str, status: u16, body: &[u8]) -> Error {
-        let message = serde_json::from_slice::<Value>(body)
-            .ok()
-            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
-            .unwrap_or_else(|| String::from_utf8_lossy(body).trim().to_string());
-        Error::new(kind_of_status(status, &message), format!("{what}: {message}"))
+        let doc = serde_json::from_slice::<Value>(body).ok();
+        let field = |k: &str| doc.as_ref().and_then(|v| v.get(k)).and_then(Value::as_str).unwrap_or("").to_string();
+        let mut message = field("message");
+        if message.is_empty() {
+            message = String::from_utf8_lossy(body).trim().to_string();
+        }
+        // Podman answers 400 for failures a registry caused ("cause": "unauthorized: ..."):
+        // what the cause says wins over the status then.
+        let kind = match kind_of_message(&format!("{} {message}", field("cause"))) {
+            Some(k) if status == 400 || status >= 500 => k,
+            _ => kind_of_status(status, &message),
+        };
+        Error::new(kind, format!("{what}: {message}"))
     }
 }
 
