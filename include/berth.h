@@ -108,8 +108,8 @@ typedef struct {
   size_t len;
 } berth_bytes;
 
-// A container of a daemon runtime (containerd). Close with `berth_container_close`;
-// closing the handle does not stop or delete the container.
+// A container of a daemon runtime (containerd, Docker, Podman). Close with
+// `berth_container_close`; closing the handle does not stop or delete the container.
 typedef struct {
   uint64_t id;
 } berth_container;
@@ -127,8 +127,9 @@ typedef struct {
   berth_bytes stderr_data;
 } berth_exec_output;
 
-// A process started in a running container by `berth_container_exec`: write its stdin,
-// read its output and exit with `berth_exec_next`. Close with `berth_exec_close`.
+// A process started in a running container by `berth_container_exec`, or the
+// container's own init process attached to by `berth_container_attach`: write its
+// stdin, read its output and exit with `berth_exec_next`. Close with `berth_exec_close`.
 typedef struct {
   uint64_t id;
 } berth_exec;
@@ -142,16 +143,16 @@ typedef struct {
   berth_bytes data;
 } berth_exec_event;
 
-// An open file of a filesystem. Close with `berth_file_close`.
-typedef struct {
-  uint64_t id;
-} berth_file;
-
 // A stream of items (a walk, pull progress, events), read with `berth_stream_next`.
 // Closing it cancels its work.
 typedef struct {
   uint64_t id;
 } berth_stream;
+
+// An open file of a filesystem. Close with `berth_file_close`.
+typedef struct {
+  uint64_t id;
+} berth_file;
 
 // An image. Close with `berth_image_close`.
 typedef struct {
@@ -168,15 +169,16 @@ typedef struct {
   uint64_t id;
 } berth_runtime;
 
+// A pod of a daemon runtime (Podman): containers that share namespaces. Close with
+// `berth_pod_close`; closing the handle does not stop or remove the pod.
+typedef struct {
+  uint64_t id;
+} berth_pod;
+
 // A process of a container (daemon backends; reserved in this version).
 typedef struct {
   uint64_t id;
 } berth_process;
-
-// A pod (CRI, Podman; reserved in this version).
-typedef struct {
-  uint64_t id;
-} berth_pod;
 
 // A snapshot (containerd; reserved in this version).
 typedef struct {
@@ -425,6 +427,99 @@ berth_status berth_exec_kill(berth_exec e, int32_t signal);
 // BERTH_ERR_CANCELLED.
 berth_status berth_exec_close(berth_exec e);
 
+// Attaches to the container's init process: its output from now on and its exit come
+// from `berth_exec_next` (BERTH_EXEC_STDOUT and BERTH_EXEC_STDERR events, or stdout
+// only with a tty; BERTH_EXEC_EXIT when the container stops), `berth_exec_write_stdin`
+// and `berth_exec_close_stdin` feed its stdin (when it was created with `"stdin":
+// true`), `berth_exec_resize` resizes its tty (with `"tty": true`) and `berth_exec_kill`
+// signals the container. `*out` is an exec handle, closed with `berth_exec_close`
+// (which detaches: the container runs on). A created container may be attached to
+// before `berth_container_start`: then none of its output is missed.
+//
+// Errors: NOT_FOUND, CONFLICT (the container already stopped), NOT_SUPPORTED
+// (containerd), UNAVAILABLE, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage.
+berth_status berth_container_attach(berth_exec *out, berth_container c);
+
+// The container's log (what its init process wrote to stdout and stderr, as the
+// runtime keeps it), as a stream (closed with `berth_stream_close`): each item of
+// `berth_stream_next` is `{"stream": "stdout" or "stderr", "data_base64": "..."}`
+// (the bytes as the runtime sends them, usually whole lines; with a tty, stdout only).
+// The stream ends at the end of the log, or with `follow` when the container stops.
+// `options_json` is NULL or a JSON object with any of `follow`, `since` and `until`
+// (seconds since the epoch), `tail` (the last N lines), `timestamps` (each line
+// prefixed with its RFC 3339 time), `stdout` and `stderr` (both true by default)
+// (schema: docs/schemas.md). With `follow`, read with a timeout: BERTH_ERR_TIMEOUT
+// means nothing new came, and the stream stays usable.
+//
+// Errors (of this call): INVALID_ARGUMENT (bad options), NOT_FOUND, NOT_SUPPORTED
+// (containerd), UNAVAILABLE, TIMEOUT. Errors (of the stream): UNAVAILABLE, IO.
+//
+// # Safety
+// `out` points to writable storage; `options_json` is NULL or NUL-terminated.
+berth_status berth_container_logs(berth_stream *out, berth_container c, const char *options_json);
+
+// The container's resource use, as a stream (closed with `berth_stream_close`) of
+// stats documents `{"read", "cpu_total_ns", "system_cpu_ns", "online_cpus",
+// "cpu_percent", "memory_usage", "memory_limit", "pids", "network_rx_bytes",
+// "network_tx_bytes", "block_read_bytes", "block_write_bytes"}` (schema:
+// docs/schemas.md). With `stream` false it holds one sample, then BERTH_END; with
+// `stream` true a sample comes about every second until the stream is closed (or the
+// container is removed). A stopped container's sample is mostly zeros.
+//
+// Errors (of this call): NOT_FOUND, NOT_SUPPORTED (containerd), UNAVAILABLE, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage.
+berth_status berth_container_stats(berth_stream *out, berth_container c, bool stream);
+
+// Renames the container to `name`.
+//
+// Errors: INVALID_ARGUMENT (an empty name, or one the runtime refuses),
+// ALREADY_EXISTS (the name is taken), NOT_FOUND, NOT_SUPPORTED (containerd), TIMEOUT.
+//
+// # Safety
+// `name` is NUL-terminated.
+berth_status berth_container_rename(berth_container c, const char *name);
+
+// Writes the container's whole filesystem (the image with the container's changes, as
+// `docker export` does) as a tar to `path` (on this host; replaced if it exists, and
+// never left half-written).
+//
+// Errors: INVALID_ARGUMENT (an empty path), NOT_FOUND (the container, or the directory
+// of `path`), IO, NOT_SUPPORTED (containerd), TIMEOUT.
+//
+// # Safety
+// `path` is NUL-terminated.
+berth_status berth_container_export(berth_container c, const char *path);
+
+// Makes an image of the container's filesystem and config; `*out` is the new image's
+// ID (`sha256:...`), freed with `berth_string_free`. `options_json` is NULL or a JSON
+// object with any of `reference` (`repo[:tag]`; untagged when absent), `message`,
+// `author`, `changes` (Dockerfile instructions applied to the config, e.g.
+// `"CMD [\"/bin/sh\"]"`), `pause` (pause the container meanwhile; true by default)
+// (schema: docs/schemas.md).
+//
+// Errors: INVALID_ARGUMENT (bad options, a malformed reference or change), NOT_FOUND,
+// NOT_SUPPORTED (containerd), TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `options_json` is NULL or NUL-terminated.
+berth_status berth_container_commit(char **out, berth_container c, const char *options_json);
+
+// Writes `path` of the container (a file, or a directory with everything under it,
+// named by its last component inside the tar, as `docker cp` reads it) as a tar to
+// `dest` (on this host; replaced if it exists, and never left half-written).
+//
+// Errors: INVALID_ARGUMENT (an empty path or dest), NOT_FOUND (the container, `path` in
+// it, or the directory of `dest`), IO, NOT_SUPPORTED (containerd), TIMEOUT.
+//
+// # Safety
+// `path` and `dest` are NUL-terminated.
+berth_status berth_container_archive(berth_container c, const char *path, const char *dest);
+
 // Closes a filesystem handle. Files opened from it stay valid until closed.
 berth_status berth_fs_close(berth_fs fs);
 
@@ -597,6 +692,97 @@ berth_status berth_layer_changes(char **out, berth_layer layer);
 // `out` points to writable storage.
 berth_status berth_layer_filesystem(berth_fs *out, berth_layer layer);
 
+// Lists the runtime's pods as a JSON array of pod summaries (`id`, `name`, `state`,
+// `containers` (their IDs), `labels`, `created`; schema: docs/schemas.md). The caller
+// frees `*out` with `berth_string_free`.
+//
+// Errors: NOT_SUPPORTED (a runtime without pods: all but Podman), UNAVAILABLE, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage.
+berth_status berth_runtime_list_pods(char **out, berth_runtime rt);
+
+// Creates a pod (Podman; no container in it yet: create them with `"pod"` in
+// `berth_runtime_create_container`'s options, then start the pod or each container).
+// `options_json` is NULL or a JSON object with any of `name` (generated when absent),
+// `labels`, `hostname`, `network` (`"none"`, the default, or `"host"`) (schema:
+// docs/schemas.md). On success `*out` is a new handle, closed with `berth_pod_close`.
+//
+// Errors: INVALID_ARGUMENT (not an object, an unknown field), ALREADY_EXISTS (the name
+// is taken), NOT_SUPPORTED (a runtime without pods), UNAVAILABLE, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `options_json` is NULL or NUL-terminated.
+berth_status berth_runtime_create_pod(berth_pod *out, berth_runtime rt, const char *options_json);
+
+// Opens the one pod `pattern` matches (an exact ID or name, else an ID prefix). On
+// success `*out` is a new handle, closed with `berth_pod_close`.
+//
+// Errors: NOT_FOUND (no match), AMBIGUOUS (several; the message lists them),
+// INVALID_ARGUMENT (an empty pattern), NOT_SUPPORTED, UNAVAILABLE, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage; `pattern` is NUL-terminated.
+berth_status berth_runtime_open_pod(berth_pod *out, berth_runtime rt, const char *pattern);
+
+// Closes a pod handle. The pod itself is left as it is (running, stopped): stop and
+// remove it first if it should go.
+berth_status berth_pod_close(berth_pod p);
+
+// The pod's ID. Asks nothing of the daemon. The caller frees `*out` with
+// `berth_string_free`.
+//
+// # Safety
+// `out` points to writable storage.
+berth_status berth_pod_id(char **out, berth_pod p);
+
+// The pod's inspect document as JSON: the summary's fields (`id`, `name`, `state`,
+// `containers`, `labels`, `created`) plus `native` (the runtime's own inspect document)
+// (schema: docs/schemas.md). The caller frees `*out` with `berth_string_free`.
+//
+// Errors: NOT_FOUND (the pod was removed), UNAVAILABLE, TIMEOUT.
+//
+// # Safety
+// `out` points to writable storage.
+berth_status berth_pod_inspect(char **out, berth_pod p);
+
+// Starts the pod's containers (and its infra container).
+//
+// Errors: NOT_FOUND, CONFLICT (a container could not start; the message says which),
+// UNAVAILABLE, TIMEOUT.
+berth_status berth_pod_start(berth_pod p);
+
+// Stops the pod's containers: SIGTERM, then SIGKILL once `grace_ms` passed (the daemon
+// counts whole seconds, rounded up). The call may take `grace_ms` plus the runtime's
+// timeout.
+//
+// Errors: NOT_FOUND, CONFLICT, UNAVAILABLE, TIMEOUT.
+berth_status berth_pod_stop(berth_pod p, uint32_t grace_ms);
+
+// Sends `signal` (1 to 64) to the init process of every container of the pod.
+//
+// Errors: INVALID_ARGUMENT (not a signal number), CONFLICT (not running), NOT_FOUND,
+// TIMEOUT.
+berth_status berth_pod_kill(berth_pod p, int32_t signal);
+
+// Freezes every container of the pod.
+//
+// Errors: CONFLICT (not running), NOT_FOUND, TIMEOUT.
+berth_status berth_pod_pause(berth_pod p);
+
+// Thaws a paused pod.
+//
+// Errors: CONFLICT (not paused), NOT_FOUND, TIMEOUT.
+berth_status berth_pod_resume(berth_pod p);
+
+// Removes the pod with its containers. A running (or paused) pod needs `force` (its
+// containers are killed first); without it the call fails with CONFLICT and nothing
+// changes. The handle stays open (later calls get NOT_FOUND); close it. Container
+// handles of its containers get NOT_FOUND too.
+//
+// Errors: CONFLICT, NOT_FOUND, TIMEOUT.
+berth_status berth_pod_remove(berth_pod p, bool force);
+
 // Opens a runtime.
 //
 // `endpoint` is an endpoint string (`oci-archive:///x.tar`, ...; see docs/endpoints.md),
@@ -768,6 +954,29 @@ berth_status berth_runtime_export_images(berth_runtime rt,
 // `out` points to writable storage; `reference` is NUL-terminated; `options_json` is
 // NULL or NUL-terminated.
 berth_status berth_runtime_pull(berth_stream *out,
+                                berth_runtime rt,
+                                const char *reference,
+                                const char *options_json);
+
+// Pushes the image named `reference` (`registry/repo:tag`, a name the image has) to
+// its registry. Returns at once with a stream (closed with `berth_stream_close`;
+// closing it cancels the push): each item of `berth_stream_next` is a progress
+// document `{"digest", "status", "offset", "total"}` (`status`: `uploading`, `exists`
+// (the registry has the blob), `pushed`), the last one `{"status": "complete",
+// "reference": "..."}`, then BERTH_END. A failed push is returned by the
+// `berth_stream_next` that meets it. `options_json` is NULL or a JSON object with any
+// of `username`, `password`, `plain_http` (schema: docs/schemas.md; Docker decides
+// plain HTTP itself: it allows it for 127.0.0.0/8 and its insecure registries). The
+// runtime's timeout does not bound the push: pass a timeout to `berth_stream_next`.
+//
+// Errors (of this call): INVALID_ARGUMENT (bad options, an empty reference).
+// Errors (of the stream): NOT_SUPPORTED (a runtime that cannot push), NOT_FOUND (no
+// image of that name), PERMISSION_DENIED, UNAVAILABLE.
+//
+// # Safety
+// `out` points to writable storage; `reference` is NUL-terminated; `options_json` is
+// NULL or NUL-terminated.
+berth_status berth_runtime_push(berth_stream *out,
                                 berth_runtime rt,
                                 const char *reference,
                                 const char *options_json);

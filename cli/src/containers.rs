@@ -1,22 +1,28 @@
 //! The container commands of the daemon backends: ps, run, create, start, stop, kill,
-//! pause, resume, rm, wait, top, diff, container-inspect.
+//! pause, resume, rm, wait, top, diff, container-inspect, rename, commit, cp,
+//! container-export.
 //!
-//! The init process's stdio is not attached: `run` waits for the exit and passes the exit
-//! code on, and `exec` is the way to talk to a process.
+//! `run` attaches to the init process where the backend can (Docker, Podman) and streams
+//! its output; where it cannot (containerd) it waits for the exit. Either way the exit
+//! code is passed on.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use berth_core::container::{ChangeKind, Container, CreateOptions, ExitStatus, MountSpec, NetworkMode, Resources};
+use berth_core::container::{
+    ChangeKind, CommitOptions, Container, CreateOptions, ExecSession, ExitStatus, MountSpec, NetworkMode, Resources,
+};
 use berth_core::model::{ContainerStatus, ContainerSummary, ProcessInfo};
 use berth_core::{Error, ErrorKind, Result};
 use serde_json::json;
 use tokio::signal::unix::{signal, SignalKind};
 
+use crate::exec::{forward_stdin, stream, Ended, OnSignal};
 use crate::output::Out;
-use crate::{connect, exit_status_code, Cli, Failures};
+use crate::term::{self, RawMode};
+use crate::{absolute, connect, exit_status_code, Cli, Failures};
 
 /// How long `run` gives a container to stop after Ctrl-C before SIGKILL.
 const RUN_STOP_GRACE: Duration = Duration::from_secs(10);
@@ -26,17 +32,28 @@ pub struct PsArgs {
     /// Show every container (default: only running and paused ones).
     #[arg(short = 'a', long)]
     all: bool,
-    /// A filter in the backend's syntax (containerd: image==NAME, labels."k"==v, id==ID); several are ORed.
+    /// A filter in the backend's syntax (containerd: image==NAME, labels."k"==v, id==ID,
+    /// several ORed; Docker, Podman: label=k=v, name=N, status=running, ancestor=IMAGE).
     #[arg(long = "filter", value_name = "F")]
     filters: Vec<String>,
 }
 
+/// The network of a container or pod.
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum Net {
+pub enum Net {
     /// A network namespace of its own, with only loopback.
     None,
     /// The host's network.
     Host,
+}
+
+impl Net {
+    pub fn mode(self) -> NetworkMode {
+        match self {
+            Net::None => NetworkMode::None,
+            Net::Host => NetworkMode::Host,
+        }
+    }
 }
 
 /// What `create` and `run` take.
@@ -45,10 +62,10 @@ pub struct ContainerOptions {
     /// The container's name (its ID on containerd; generated when absent).
     #[arg(long)]
     name: Option<String>,
-    /// Give the init process a terminal (its output is discarded: stdio is not attached).
+    /// Give the init process a terminal; with -i on a terminal, `run` puts ours in raw mode.
     #[arg(short = 't', long)]
     tty: bool,
-    /// Keep the init process's stdin open.
+    /// Keep the init process's stdin open (`run`: forward this process's stdin to it).
     #[arg(short = 'i', long)]
     interactive: bool,
     /// Set an environment variable (KEY alone: this shell's value, when set).
@@ -75,6 +92,9 @@ pub struct ContainerOptions {
     /// The container's hostname.
     #[arg(long, value_name = "H")]
     hostname: Option<String>,
+    /// Join this pod (Podman), by name or ID.
+    #[arg(long, value_name = "POD")]
+    pod: Option<String>,
     /// The image, by the find rules.
     image: String,
     /// The command and its arguments (default: the image's entrypoint and cmd).
@@ -143,14 +163,7 @@ impl ContainerOptions {
                 env.push(format!("{e}={v}"));
             }
         }
-        let mut labels = BTreeMap::new();
-        for l in &self.labels {
-            let (k, v) = l.split_once('=').unwrap_or((l, ""));
-            if k.is_empty() {
-                return Err(Error::invalid(format!("--label {l:?}: expected KEY=VALUE")));
-            }
-            labels.insert(k.to_string(), v.to_string());
-        }
+        let labels = parse_labels(&self.labels)?;
         let mounts = self.mounts.iter().map(|m| parse_mount(m)).collect::<Result<Vec<_>>>()?;
         let memory_bytes = self.memory.as_deref().map(parse_bytes).transpose()?;
         Ok(CreateOptions {
@@ -166,13 +179,24 @@ impl ContainerOptions {
             labels,
             mounts,
             resources: Resources { memory_bytes, ..Default::default() },
-            network: match self.net {
-                Net::None => NetworkMode::None,
-                Net::Host => NetworkMode::Host,
-            },
+            network: self.net.mode(),
+            pod: self.pod.clone(),
             ..Default::default()
         })
     }
+}
+
+/// `--label K=V` values as a map (`K` alone: an empty value).
+pub fn parse_labels(labels: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
+    for l in labels {
+        let (k, v) = l.split_once('=').unwrap_or((l, ""));
+        if k.is_empty() {
+            return Err(Error::invalid(format!("--label {l:?}: expected KEY=VALUE")));
+        }
+        map.insert(k.to_string(), v.to_string());
+    }
+    Ok(map)
 }
 
 /// `SRC:DST[:ro|rw]`, SRC made absolute.
@@ -294,7 +318,7 @@ pub async fn ps(cli: &Cli, out: &mut Out, a: &PsArgs) -> Result<u8> {
         .into_iter()
         .filter(|c| a.all || matches!(c.state.status, ContainerStatus::Running | ContainerStatus::Paused))
         .collect();
-    out.table(&["ID", "IMAGE", "STATUS", "PID", "EXIT CODE", "CREATED"], &shown, |c| {
+    out.table(&["ID", "IMAGE", "STATUS", "PID", "EXIT CODE", "CREATED", "NAMES"], &shown, |c| {
         vec![
             c.id.clone(),
             c.image.clone(),
@@ -302,6 +326,7 @@ pub async fn ps(cli: &Cli, out: &mut Out, a: &PsArgs) -> Result<u8> {
             c.state.pid.map_or("-".to_string(), |p| p.to_string()),
             c.state.exit_code.map_or("-".to_string(), |e| e.to_string()),
             c.created.clone().unwrap_or_default(),
+            c.names.join(","),
         ]
     })?;
     Ok(0)
@@ -319,6 +344,22 @@ pub async fn run(cli: &Cli, out: &mut Out, a: &RunArgs) -> Result<u8> {
     let options = a.options.to_create()?;
     let rt = connect(cli).await?;
     let c = rt.create_container(options).await?;
+    // Attached before the start, so that no output is missed; on backends that cannot
+    // attach (containerd) the output is not shown and `run` only waits.
+    let session = if a.detach {
+        None
+    } else {
+        match c.attach().await {
+            Ok(s) => Some(s),
+            Err(e) if e.kind() == ErrorKind::NotSupported => None,
+            Err(e) => {
+                if a.rm {
+                    let _ = c.delete(true).await;
+                }
+                return Err(e.context(format!("run container {}", c.id())));
+            }
+        }
+    };
     if let Err(e) = c.start().await {
         if a.rm {
             let _ = c.delete(true).await;
@@ -329,7 +370,26 @@ pub async fn run(cli: &Cli, out: &mut Out, a: &RunArgs) -> Result<u8> {
         out.value("id", c.id())?;
         return Ok(0);
     }
-    let waited = wait_or_stop(&c).await;
+    let waited = match session {
+        Some(s) => {
+            out.flush()?;
+            match attached(&c, &s, a.options.tty, a.options.interactive).await {
+                Ok(ended) => {
+                    // The JSON line goes on a line of its own after the container's output.
+                    if ended.mid_line && out.json() {
+                        out.raw("\n")?;
+                    }
+                    match ended.exit_code {
+                        Some(code) => Ok(ExitStatus { exit_code: code, exited_at: None }),
+                        // A stream that ended without the exit status: ask for it.
+                        None => c.wait().await,
+                    }
+                }
+                Err(e) => Err(e),
+            }
+        }
+        None => wait_or_stop(&c).await,
+    };
     let removed = if a.rm { c.delete(true).await } else { Ok(()) };
     let exit = waited?;
     removed?;
@@ -337,6 +397,29 @@ pub async fn run(cli: &Cli, out: &mut Out, a: &RunArgs) -> Result<u8> {
         out.record(&json!({ "id": c.id(), "exit_code": exit.exit_code }), String::new)?;
     }
     Ok(exit_status_code(exit.exit_code))
+}
+
+/// Streams the attached init process's output (and with `interactive`, our stdin to it)
+/// until it exits.
+async fn attached(
+    c: &Arc<dyn Container>,
+    session: &Arc<dyn ExecSession>,
+    tty: bool,
+    interactive: bool,
+) -> Result<Ended> {
+    // Raw mode only where keys go to the process: a terminal stdin that is forwarded.
+    let raw = if tty && interactive { RawMode::enable(0) } else { None };
+    if tty {
+        if let Some((w, h)) = term::size() {
+            let _ = session.resize(w, h).await;
+        }
+    }
+    if interactive {
+        forward_stdin(session.clone());
+    }
+    let result = stream(session, tty, raw.is_some(), OnSignal::Stop(c.clone(), RUN_STOP_GRACE)).await;
+    drop(raw);
+    result
 }
 
 /// Waits for the container's exit; Ctrl-C, SIGTERM or SIGHUP stop it (SIGTERM, then
@@ -464,6 +547,112 @@ pub async fn inspect(cli: &Cli, out: &mut Out, a: &Target) -> Result<u8> {
     let doc = serde_json::to_value(&info).map_err(|e| Error::internal(e.to_string()))?;
     out.document(&doc)?;
     Ok(0)
+}
+
+#[derive(clap::Args)]
+pub struct RenameArgs {
+    /// The container: its ID or name, or a unique ID prefix.
+    container: String,
+    /// Its new name.
+    name: String,
+}
+
+pub async fn rename(cli: &Cli, out: &mut Out, a: &RenameArgs) -> Result<u8> {
+    let c = connect(cli).await?.open_container(&a.container).await?;
+    c.rename(&a.name).await?;
+    if out.json() {
+        out.record(&json!({ "id": c.id(), "name": a.name }), String::new)?;
+    }
+    Ok(0)
+}
+
+#[derive(clap::Args)]
+pub struct CommitArgs {
+    /// The commit message (the image history's comment).
+    #[arg(short = 'm', long, value_name = "M")]
+    message: Option<String>,
+    /// The image's author.
+    #[arg(short = 'a', long, value_name = "A")]
+    author: Option<String>,
+    /// A Dockerfile instruction to apply to the image's config (CMD, ENTRYPOINT, ENV,
+    /// WORKDIR, USER, LABEL, EXPOSE, VOLUME, ONBUILD, STOPSIGNAL).
+    #[arg(short = 'c', long = "change", value_name = "C")]
+    changes: Vec<String>,
+    /// Do not pause the container while committing.
+    #[arg(long)]
+    no_pause: bool,
+    /// The container: its ID or name, or a unique ID prefix.
+    container: String,
+    /// The new image's name (`repo[:tag]`); untagged when absent.
+    #[arg(value_name = "REF")]
+    reference: Option<String>,
+}
+
+pub async fn commit(cli: &Cli, out: &mut Out, a: &CommitArgs) -> Result<u8> {
+    let c = connect(cli).await?.open_container(&a.container).await?;
+    let options = CommitOptions {
+        reference: a.reference.clone(),
+        message: a.message.clone(),
+        author: a.author.clone(),
+        changes: a.changes.clone(),
+        pause: Some(!a.no_pause),
+    };
+    let id = c.commit(options).await?;
+    out.record(&json!({ "id": id, "reference": a.reference }), || id.clone())?;
+    Ok(0)
+}
+
+#[derive(clap::Args)]
+pub struct CpArgs {
+    /// What to copy: the container (ID, name or unique ID prefix), a colon, and a path in it.
+    #[arg(value_name = "CONTAINER:PATH")]
+    source: String,
+    /// The tar to write (a file, or a directory with everything under it, as its entries).
+    #[arg(value_name = "FILE")]
+    output: std::path::PathBuf,
+}
+
+pub async fn cp(cli: &Cli, out: &mut Out, a: &CpArgs) -> Result<u8> {
+    let (container, path) = a
+        .source
+        .split_once(':')
+        .filter(|(c, p)| !c.is_empty() && !p.is_empty())
+        .ok_or_else(|| Error::invalid(format!("cp {:?}: expected CONTAINER:PATH", a.source)))?;
+    let dest = writable_file(&a.output)?;
+    let c = connect(cli).await?.open_container(container).await?;
+    c.archive(path, &dest).await?;
+    if out.json() {
+        out.record(&json!({ "id": c.id(), "path": path, "output": dest }), String::new)?;
+    }
+    Ok(0)
+}
+
+#[derive(clap::Args)]
+pub struct ContainerExportArgs {
+    /// The tar to write.
+    #[arg(short = 'o', long, required = true)]
+    output: std::path::PathBuf,
+    /// The container: its ID or name, or a unique ID prefix.
+    container: String,
+}
+
+pub async fn container_export(cli: &Cli, out: &mut Out, a: &ContainerExportArgs) -> Result<u8> {
+    let dest = writable_file(&a.output)?;
+    let c = connect(cli).await?.open_container(&a.container).await?;
+    c.export(&dest).await?;
+    if out.json() {
+        out.record(&json!({ "id": c.id(), "output": dest }), String::new)?;
+    }
+    Ok(0)
+}
+
+/// `p` made absolute, refused when it is a directory (the tar is written as a file).
+fn writable_file(p: &Path) -> Result<std::path::PathBuf> {
+    let abs = absolute(p)?;
+    if abs.is_dir() {
+        return Err(Error::invalid(format!("{}: is a directory (name the tar file to write)", p.display())));
+    }
+    Ok(abs)
 }
 
 #[cfg(test)]

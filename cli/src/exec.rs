@@ -1,11 +1,13 @@
 //! `exec`: a process in a running container, its output streamed to ours as it comes,
-//! our stdin forwarded with -i, its exit code passed on.
+//! our stdin forwarded with -i, its exit code passed on. `run` streams an attached
+//! container's init process the same way.
 
 use std::io::{Read, Write};
 use std::sync::Arc;
+use std::time::Duration;
 
-use berth_core::container::{ExecEvent, ExecOptions, ExecSession, OutputStream};
-use berth_core::{Error, Result};
+use berth_core::container::{Container, ExecEvent, ExecOptions, ExecSession, OutputStream};
+use berth_core::{Error, ErrorKind, Result};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
@@ -66,15 +68,15 @@ pub async fn exec(cli: &Cli, out: &mut Out, a: &ExecArgs) -> Result<u8> {
     if a.interactive {
         forward_stdin(session.clone());
     }
-    let result = stream(&session, a.tty, raw.is_some()).await;
+    let result = stream(&session, a.tty, raw.is_some(), OnSignal::Forward).await;
     drop(raw);
-    let code = result?;
+    let code = result?.exit_code.ok_or_else(|| Error::internal("exec ended without an exit status"))?;
     Ok(exit_status_code(code))
 }
 
 /// Reads our stdin on a thread of its own (a blocked read must not hold the process at
 /// exit) and writes it to the process; EOF closes the process's stdin.
-fn forward_stdin(session: Arc<dyn ExecSession>) {
+pub fn forward_stdin(session: Arc<dyn ExecSession>) {
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(8);
     std::thread::spawn(move || {
         let mut stdin = std::io::stdin().lock();
@@ -104,10 +106,26 @@ fn forward_stdin(session: Arc<dyn ExecSession>) {
     });
 }
 
-/// Copies output until the exit and returns the exit code. SIGINT, SIGTERM and SIGHUP
-/// are passed on to the process (SIGKILL when the same one comes again); a terminal
-/// size change resizes its tty.
-async fn stream(session: &Arc<dyn ExecSession>, tty: bool, raw: bool) -> Result<i32> {
+/// What SIGINT, SIGTERM and SIGHUP sent to berth do while output streams.
+pub enum OnSignal {
+    /// Pass it on to the process; the same signal a second time sends SIGKILL (`exec`).
+    Forward,
+    /// Stop the container (SIGTERM, then SIGKILL after the grace period); any later
+    /// signal sends SIGKILL at once (`run`).
+    Stop(Arc<dyn Container>, Duration),
+}
+
+/// How a stream of output ended.
+pub struct Ended {
+    /// The exit code; None when the output ended without one.
+    pub exit_code: Option<i32>,
+    /// The last output on stdout did not end with a newline.
+    pub mid_line: bool,
+}
+
+/// Copies output until the exit. Signals to berth are handled as `on_signal` says; a
+/// terminal size change resizes the process's tty.
+pub async fn stream(session: &Arc<dyn ExecSession>, tty: bool, raw: bool, on_signal: OnSignal) -> Result<Ended> {
     let sig = |k| signal(k).map_err(|e| Error::io("install a signal handler", e));
     let mut int = sig(SignalKind::interrupt())?;
     let mut term_sig = sig(SignalKind::terminate())?;
@@ -117,13 +135,15 @@ async fn stream(session: &Arc<dyn ExecSession>, tty: bool, raw: bool) -> Result<
     // Once our stdout or stderr is closed (`| head`), output is dropped but the process
     // still runs to its end.
     let (mut out_ok, mut err_ok) = (true, true);
+    let mut mid_line = false;
     loop {
         let forward = tokio::select! {
             ev = session.next_event() => match ev {
                 Some(ExecEvent::Output(OutputStream::Stdout, d)) => {
-                    if out_ok {
+                    if out_ok && !d.is_empty() {
                         let mut o = std::io::stdout().lock();
                         out_ok = o.write_all(&d).and_then(|()| o.flush()).is_ok();
+                        mid_line = !d.ends_with(b"\n");
                     }
                     continue;
                 }
@@ -134,8 +154,8 @@ async fn stream(session: &Arc<dyn ExecSession>, tty: bool, raw: bool) -> Result<
                     }
                     continue;
                 }
-                Some(ExecEvent::Exit(s)) => return Ok(s.exit_code),
-                None => return Err(Error::internal("exec ended without an exit status")),
+                Some(ExecEvent::Exit(s)) => return Ok(Ended { exit_code: Some(s.exit_code), mid_line }),
+                None => return Ok(Ended { exit_code: None, mid_line }),
             },
             // In raw mode Ctrl-C is a byte for the process, not a signal for us.
             _ = int.recv(), if !raw => libc::SIGINT,
@@ -148,10 +168,35 @@ async fn stream(session: &Arc<dyn ExecSession>, tty: bool, raw: bool) -> Result<
                 continue;
             }
         };
-        let signal = if sent.contains(&forward) { libc::SIGKILL } else { forward };
-        sent.push(forward);
-        if let Err(e) = session.kill(signal).await {
-            eprintln!("berth: could not pass signal {signal} on to the process: {}", e.message());
+        match &on_signal {
+            OnSignal::Forward => {
+                let signal = if sent.contains(&forward) { libc::SIGKILL } else { forward };
+                sent.push(forward);
+                if let Err(e) = session.kill(signal).await {
+                    eprintln!("berth: could not pass signal {signal} on to the process: {}", e.message());
+                }
+            }
+            OnSignal::Stop(c, grace) if sent.is_empty() => {
+                sent.push(forward);
+                eprintln!("berth: stopping container {} (SIGKILL after {} s)", c.id(), grace.as_secs());
+                // The output goes on streaming while it stops; the exit ends the loop.
+                let (c, grace) = (c.clone(), *grace);
+                tokio::spawn(async move {
+                    match c.stop(grace).await {
+                        Ok(_) => {}
+                        // It ended on its own meanwhile.
+                        Err(e) if e.kind() == ErrorKind::Conflict => {}
+                        Err(e) => eprintln!("berth: could not stop container {}: {}", c.id(), e.message()),
+                    }
+                });
+            }
+            OnSignal::Stop(c, _) => {
+                if let Err(e) = c.kill(libc::SIGKILL).await {
+                    if e.kind() != ErrorKind::Conflict {
+                        eprintln!("berth: could not kill container {}: {}", c.id(), e.message());
+                    }
+                }
+            }
         }
     }
 }

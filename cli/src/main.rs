@@ -1,5 +1,6 @@
 //! `berth`: list, inspect and read the files of container images; on daemon backends
-//! (containerd), run and manage containers, images, events and snapshots.
+//! (containerd, Docker, Podman), run and manage containers, images, pods, events and
+//! snapshots.
 //!
 //! Output is a human table by default and JSON with `--json` (listings as one object
 //! per line). Errors go to stderr as `berth: KIND: MESSAGE`, and the exit code names the
@@ -9,8 +10,11 @@ mod containers;
 mod events;
 mod exec;
 mod images_cmd;
+mod logs;
 mod output;
+mod pods;
 mod snapshots;
+mod stats;
 mod term;
 
 use std::io::{self, Read, Write};
@@ -31,7 +35,8 @@ use output::Out;
     about = "Read container images and talk to container runtimes",
     after_help = "ENDPOINTS: oci:///layout-dir, oci-archive:///x.tar, docker-archive:///x.tar \
                   (relative paths: oci-archive://dir/x.tar), \
-                  containerd:///run/containerd/containerd.sock[?namespace=NS].\n\
+                  containerd:///run/containerd/containerd.sock[?namespace=NS], \
+                  docker:///var/run/docker.sock, podman:///run/podman/podman.sock.\n\
                   EXIT CODES: 0 ok, 1 internal, 2 usage, 3 not found, 4 invalid argument, \
                   5 ambiguous, 6 not supported, 7 unavailable, 8 permission denied, 9 timeout, \
                   10 corrupt, 11 conflict, 12 already exists, 13 i/o, 14 cancelled."
@@ -112,7 +117,8 @@ enum Command {
 
     /// List containers (running and paused ones; -a: all).
     Ps(containers::PsArgs),
-    /// Create and start a container; without -d, wait for it and exit with its exit code.
+    /// Create and start a container; without -d, show its output (Docker, Podman), wait for
+    /// it and exit with its exit code.
     Run(containers::RunArgs),
     /// Create a container (not started) and print its ID.
     Create(containers::ContainerOptions),
@@ -140,9 +146,27 @@ enum Command {
     ContainerInspect(containers::Target),
     /// Run a command in a running container, streaming its output; exit with its exit code.
     Exec(exec::ExecArgs),
+    /// Print a container's log: its stdout to stdout, its stderr to stderr (Docker, Podman).
+    Logs(logs::LogsArgs),
+    /// Show containers' resource use: CPU, memory, PIDs, network and block I/O (Docker, Podman).
+    Stats(stats::StatsArgs),
+    /// Give a container a new name (Docker, Podman).
+    Rename(containers::RenameArgs),
+    /// Make an image of a container's filesystem and print its ID (Docker, Podman).
+    Commit(containers::CommitArgs),
+    /// Write a path of a container (with everything under it) to a tar (Docker, Podman).
+    Cp(containers::CpArgs),
+    /// Write a container's whole filesystem to a tar (Docker, Podman).
+    #[command(name = "container-export", visible_alias = "export-container")]
+    ContainerExport(containers::ContainerExportArgs),
+    /// Work with pods: groups of containers that share namespaces (Podman).
+    #[command(visible_alias = "pod")]
+    Pods(pods::PodsArgs),
 
     /// Pull an image from its registry.
     Pull(images_cmd::PullArgs),
+    /// Push an image to its registry (Docker, Podman).
+    Push(images_cmd::PushArgs),
     /// Remove image names (given an ID: the image with all its names).
     Rmi {
         #[arg(required = true, value_name = "REF")]
@@ -151,8 +175,10 @@ enum Command {
     /// Give an image another name.
     Tag { source: String, target: String },
     /// Import the images of an oci-archive or docker-archive tar.
-    Import { file: std::path::PathBuf },
-    /// Write images to an oci-archive tar.
+    #[command(visible_alias = "load")]
+    Import(images_cmd::ImportArgs),
+    /// Write images to a tar: an oci-archive (containerd), the daemon's docker-archive (Docker, Podman).
+    #[command(visible_alias = "save")]
     Export {
         /// The tar to write.
         #[arg(short = 'o', long, required = true)]
@@ -162,7 +188,7 @@ enum Command {
     },
     /// Print the runtime's events as they happen, until interrupted.
     Events {
-        /// A filter in the backend's syntax (containerd: topic=="/tasks/exit", ...); several are ORed.
+        /// A filter in the backend's syntax (containerd: topic=="/tasks/exit"; Docker, Podman: type=container, event=die).
         #[arg(long = "filter", value_name = "F")]
         filters: Vec<String>,
     },
@@ -257,6 +283,11 @@ pub(crate) fn exit_status_code(code: i32) -> u8 {
     u8::try_from(code).unwrap_or(255)
 }
 
+/// `p` from the current directory, for backends that hand paths to a daemon.
+pub(crate) fn absolute(p: &std::path::Path) -> berth_core::Result<std::path::PathBuf> {
+    std::path::absolute(p).map_err(|e| Error::io(format!("path {}", p.display()), e))
+}
+
 pub(crate) async fn connect(cli: &Cli) -> berth_core::Result<Arc<dyn Runtime>> {
     let options =
         ConnectOptions { platform: cli.platform.clone(), namespace: cli.namespace.clone(), ..Default::default() };
@@ -281,10 +312,18 @@ async fn run(cli: &Cli, out: &mut Out) -> berth_core::Result<u8> {
         Command::Diff(a) => containers::diff(cli, out, a).await,
         Command::ContainerInspect(a) => containers::inspect(cli, out, a).await,
         Command::Exec(a) => exec::exec(cli, out, a).await,
+        Command::Logs(a) => logs::logs(cli, out, a).await,
+        Command::Stats(a) => stats::stats(cli, out, a).await,
+        Command::Rename(a) => containers::rename(cli, out, a).await,
+        Command::Commit(a) => containers::commit(cli, out, a).await,
+        Command::Cp(a) => containers::cp(cli, out, a).await,
+        Command::ContainerExport(a) => containers::container_export(cli, out, a).await,
+        Command::Pods(a) => pods::pods(cli, out, a).await,
         Command::Pull(a) => images_cmd::pull(cli, out, a).await,
+        Command::Push(a) => images_cmd::push(cli, out, a).await,
         Command::Rmi { images } => images_cmd::rmi(cli, out, images).await,
         Command::Tag { source, target } => images_cmd::tag(cli, out, source, target).await,
-        Command::Import { file } => images_cmd::import(cli, out, file).await,
+        Command::Import(a) => images_cmd::import(cli, out, a).await,
         Command::Export { output, images } => images_cmd::export(cli, out, output, images).await,
         Command::Events { filters } => events::events(cli, out, filters).await,
         Command::Snapshots(a) => snapshots::snapshots(cli, out, a).await,

@@ -27,6 +27,11 @@ impl Out {
         self.w.flush().map_err(|e| Error::io("write to stdout", e))
     }
 
+    /// Text as it is, no newline added (terminal control sequences).
+    pub fn raw(&mut self, s: &str) -> Result<()> {
+        write!(self.w, "{s}").map_err(|e| Error::io("write to stdout", e))
+    }
+
     fn line(&mut self, s: &str) -> Result<()> {
         writeln!(self.w, "{s}").map_err(|e| Error::io("write to stdout", e))
     }

@@ -2,134 +2,31 @@
 //! `bash tests/harness/with-daemons.sh cargo test -p berth-cli --test containerd`;
 //! without the harness's variables every test fails, saying so.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod common;
+
+use std::io::Read;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use berth_tests::harness::Harness;
+use common::{line_reader, unique, T};
 use serde_json::Value;
-
-/// Longest any one command may take before the test fails (never hang the suite).
-const LIMIT: Duration = Duration::from_secs(90);
-
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn lines(&self) -> Vec<Value> {
-        self.stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}"))).collect()
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {:?}", self.stdout))
-    }
-}
-
-struct T {
-    h: Harness,
-    endpoint: String,
-}
 
 fn setup() -> T {
     let h = Harness::from_env();
-    let endpoint = h.containerd_endpoint();
-    T { h, endpoint }
-}
-
-impl T {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_berth"));
-        c.env("BERTH_RUNTIME", &self.endpoint).args(args);
-        c
-    }
-
-    /// Runs berth with `stdin` (or nothing) and collects its output, within [`LIMIT`].
-    fn run_with(&self, args: &[&str], stdin: Option<&[u8]>) -> Out {
-        let mut child = self
-            .command(args)
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(data) = stdin {
-            let mut w = child.stdin.take().unwrap();
-            let data = data.to_vec();
-            std::thread::spawn(move || {
-                let _ = w.write_all(&data);
-            });
-        }
-        let read = |mut r: Box<dyn Read + Send>| {
-            std::thread::spawn(move || {
-                let mut s = String::new();
-                r.read_to_string(&mut s).unwrap();
-                s
-            })
-        };
-        let out = read(Box::new(child.stdout.take().unwrap()));
-        let err = read(Box::new(child.stderr.take().unwrap()));
-        let deadline = Instant::now() + LIMIT;
-        let status = loop {
-            if let Some(s) = child.try_wait().unwrap() {
-                break s;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("berth {args:?} did not finish within {} s", LIMIT.as_secs());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Out { code: status.code(), stdout: out.join().unwrap(), stderr: err.join().unwrap() }
-    }
-
-    fn run(&self, args: &[&str]) -> Out {
-        self.run_with(args, None)
-    }
-
-    /// Runs berth and requires exit 0.
-    fn ok(&self, args: &[&str]) -> Out {
-        let o = self.run(args);
-        assert_eq!(o.code, Some(0), "berth {args:?}: {}{}", o.stdout, o.stderr);
-        o
-    }
-
-    /// Runs berth and requires exit `code` with an error line of `kind`.
-    fn fails(&self, args: &[&str], code: i32, kind: &str) -> Out {
-        let o = self.run(args);
-        assert_eq!(o.code, Some(code), "berth {args:?}: {}{}", o.stdout, o.stderr);
-        assert!(o.stderr.starts_with(&format!("berth: {kind}: ")), "berth {args:?}: {}", o.stderr);
-        o
-    }
-
-    fn status(&self, id: &str) -> Option<String> {
-        let o = self.ok(&["--json", "ps", "-a"]);
-        o.lines().into_iter().find(|c| c["id"] == id).map(|c| c["state"]["status"].as_str().unwrap().to_string())
-    }
-
-    /// Polls `exec ID test -e PATH` until the container created PATH.
-    fn wait_for_file(&self, id: &str, path: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while self.run(&["exec", id, "test", "-e", path]).code != Some(0) {
-            assert!(Instant::now() < deadline, "container {id} never created {path}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
+    T::new(h.containerd_endpoint(), h.image.clone())
 }
 
 #[test]
 fn run_rm_passes_the_exit_code_on() {
     let t = setup();
-    let name = t.h.unique("run");
-    let o = t.run(&["run", "--rm", "--name", &name, &t.h.image, "sh", "-c", "exit 3"]);
+    let name = unique("run");
+    let o = t.run(&["run", "--rm", "--name", &name, &t.image, "sh", "-c", "exit 3"]);
     assert_eq!(o.code, Some(3), "{}", o.stderr);
     assert_eq!(o.stdout, "", "stdio of the init process is not attached");
     assert_eq!(t.status(&name), None, "--rm deleted it");
     // --json: the ID and the exit code; environment and workdir reach the process.
-    let name = t.h.unique("run");
+    let name = unique("run");
     let o = t.run(&[
         "--json",
         "run",
@@ -140,7 +37,7 @@ fn run_rm_passes_the_exit_code_on() {
         "X=7",
         "-w",
         "/tmp",
-        &t.h.image,
+        &t.image,
         "sh",
         "-c",
         "[ \"$(pwd)\" = /tmp ] && exit $X",
@@ -149,8 +46,8 @@ fn run_rm_passes_the_exit_code_on() {
     let doc = o.json();
     assert_eq!((doc["id"].as_str(), doc["exit_code"].as_i64()), (Some(name.as_str()), Some(7)));
     // -d prints the ID and leaves it running.
-    let name = t.h.unique("run");
-    let o = t.ok(&["run", "-d", "--name", &name, "--label", "berth.test=cli", &t.h.image, "sleep", "300"]);
+    let name = unique("run");
+    let o = t.ok(&["run", "-d", "--name", &name, "--label", "berth.test=cli", &t.image, "sleep", "300"]);
     assert_eq!(o.stdout, format!("{name}\n"));
     assert_eq!(t.status(&name).as_deref(), Some("running"));
     let filtered = t.ok(&["--json", "ps", "--filter", "labels.\"berth.test\"==cli"]).lines();
@@ -162,8 +59,8 @@ fn run_rm_passes_the_exit_code_on() {
 #[test]
 fn create_start_exec_pause_resume_stop_rm() {
     let t = setup();
-    let name = t.h.unique("life");
-    let o = t.ok(&["create", "--name", &name, &t.h.image, "sleep", "300"]);
+    let name = unique("life");
+    let o = t.ok(&["create", "--name", &name, &t.image, "sleep", "300"]);
     assert_eq!(o.stdout, format!("{name}\n"));
     assert_eq!(t.status(&name).as_deref(), Some("created"));
     assert!(
@@ -178,7 +75,7 @@ fn create_start_exec_pause_resume_stop_rm() {
     for k in ["id", "names", "image", "image_id", "labels", "state", "created", "pod"] {
         assert!(row.get(k).is_some(), "{k} missing in {row}");
     }
-    assert_eq!(row["image"], t.h.image.as_str());
+    assert_eq!(row["image"], t.image.as_str());
     assert_eq!(row["state"]["status"], "running");
     assert!(row["state"]["pid"].as_u64().unwrap() > 1);
     assert!(row["state"]["exit_code"].is_null());
@@ -234,13 +131,13 @@ fn create_start_exec_pause_resume_stop_rm() {
 #[test]
 fn kill_with_a_named_signal_then_wait() {
     let t = setup();
-    let name = t.h.unique("kill");
+    let name = unique("kill");
     t.ok(&[
         "run",
         "-d",
         "--name",
         &name,
-        &t.h.image,
+        &t.image,
         "sh",
         "-c",
         "trap 'exit 42' TERM; touch /ready; while true; do sleep 0.1; done",
@@ -254,8 +151,8 @@ fn kill_with_a_named_signal_then_wait() {
     t.ok(&["rm", &name]);
 
     // By number, on a process that has no handler: KILL always ends it.
-    let name = t.h.unique("kill");
-    t.ok(&["run", "-d", "--name", &name, &t.h.image, "sleep", "300"]);
+    let name = unique("kill");
+    t.ok(&["run", "-d", "--name", &name, &t.image, "sleep", "300"]);
     t.ok(&["kill", "-s", "9", &name]);
     assert_eq!(t.ok(&["wait", &name]).stdout, "137\n");
     t.ok(&["rm", &name]);
@@ -268,10 +165,10 @@ fn error_exit_codes() {
     assert!(o.stderr.contains("no-such-container-xyz"), "{}", o.stderr);
     t.fails(&["exec", "no-such-container-xyz", "true"], 3, "not_found");
     t.fails(&["run", "--rm", "no.such/image:1"], 3, "not_found");
-    t.fails(&["run", "--mount", "/x", &t.h.image, "true"], 4, "invalid_argument");
+    t.fails(&["run", "--mount", "/x", &t.image, "true"], 4, "invalid_argument");
     // Several targets: each failure is reported, the others are still done.
-    let name = t.h.unique("multi");
-    t.ok(&["create", "--name", &name, &t.h.image, "true"]);
+    let name = unique("multi");
+    t.ok(&["create", "--name", &name, &t.image, "true"]);
     let o = t.run(&["rm", "no-such-container-xyz", &name]);
     assert_eq!((o.code, o.stdout.as_str()), (Some(3), format!("{name}\n").as_str()), "{}", o.stderr);
     assert_eq!(t.status(&name), None);
@@ -281,22 +178,7 @@ fn error_exit_codes() {
     let err: Value = serde_json::from_str(o.stderr.trim()).unwrap();
     assert_eq!(err["error"]["kind"], "not_found");
     // A usage error is clap's: 2.
-    assert_eq!(t.run(&["run", "--rm", "-d", &t.h.image]).code, Some(2));
-}
-
-/// Reads `child`'s stdout lines on a thread.
-fn line_reader(child: &mut Child) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
+    assert_eq!(t.run(&["run", "--rm", "-d", &t.image]).code, Some(2));
 }
 
 #[test]
@@ -314,8 +196,8 @@ fn events_json_sees_a_task_exit() {
     // The subscription starts a moment after the spawn: a container that ends before it
     // is missed, so run another, a few times at most.
     for _ in 0..5 {
-        let name = t.h.unique("ev");
-        let o = t.run(&["run", "--rm", "--name", &name, &t.h.image, "sh", "-c", "exit 5"]);
+        let name = unique("ev");
+        let o = t.run(&["run", "--rm", "--name", &name, &t.image, "sh", "-c", "exit 5"]);
         assert_eq!(o.code, Some(5), "{}", o.stderr);
         let deadline = Instant::now() + Duration::from_secs(5);
         while let Ok(line) = lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
@@ -359,10 +241,10 @@ fn events_json_sees_a_task_exit() {
 #[test]
 fn pull_json_from_the_harness_registry() {
     let t = setup();
-    let reference =
-        t.h.registry_image
-            .clone()
-            .expect("BERTH_TEST_REGISTRY_IMAGE is not set: run through tests/harness/with-daemons.sh");
+    let reference = Harness::from_env()
+        .registry_image
+        .clone()
+        .expect("BERTH_TEST_REGISTRY_IMAGE is not set: run through tests/harness/with-daemons.sh");
     let o = t.ok(&["--json", "pull", "--plain-http", &reference]);
     let lines = o.lines();
     let (summary, progress) = lines.split_last().expect("no output");
@@ -388,26 +270,16 @@ fn pull_json_from_the_harness_registry() {
     t.ok(&["rmi", &reference]);
 }
 
-fn names(t: &T) -> Vec<String> {
-    t.ok(&["--json", "images"])
-        .lines()
-        .iter()
-        .flat_map(|i| {
-            i["repo_tags"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 #[test]
 fn tag_and_rmi() {
     let t = setup();
-    let target = format!("example.com/{}:1", t.h.unique("tag"));
-    let o = t.ok(&["--json", "tag", &t.h.image, &target]);
+    let target = format!("example.com/{}:1", unique("tag"));
+    let o = t.ok(&["--json", "tag", &t.image, &target]);
     assert_eq!(o.json()["target"], target.as_str());
-    assert!(names(&t).contains(&target));
+    assert!(t.image_names().contains(&target));
     assert_eq!(t.ok(&["rmi", &target]).stdout, format!("{target}\n"));
-    assert!(!names(&t).contains(&target));
-    assert!(names(&t).contains(&t.h.image), "the other name is untouched");
+    assert!(!t.image_names().contains(&target));
+    assert!(t.image_names().contains(&t.image), "the other name is untouched");
     t.fails(&["rmi", &target], 3, "not_found");
 }
 
@@ -416,19 +288,19 @@ fn export_then_import_round_trip() {
     let t = setup();
     let dir = tempfile::tempdir().unwrap();
     let tar = dir.path().join("out.tar");
-    let name = format!("example.com/{}:1", t.h.unique("rt"));
-    t.ok(&["tag", &t.h.image, &name]);
+    let name = format!("example.com/{}:1", unique("rt"));
+    t.ok(&["tag", &t.image, &name]);
     t.ok(&["export", "-o", tar.to_str().unwrap(), &name]);
     let bytes = std::fs::read(&tar).unwrap();
     assert!(bytes.len() > 100_000 && bytes.windows(10).any(|w| w == b"oci-layout"), "an oci-archive");
     t.ok(&["rmi", &name]);
-    assert!(!names(&t).contains(&name));
+    assert!(!t.image_names().contains(&name));
     let imported = t.ok(&["--json", "import", tar.to_str().unwrap()]).lines();
     assert!(
         imported.iter().any(|i| i["repo_tags"].as_array().unwrap().iter().any(|n| n == name.as_str())),
         "{imported:?}"
     );
-    assert!(names(&t).contains(&name));
+    assert!(t.image_names().contains(&name));
     // The imported image runs.
     let o = t.run(&["run", "--rm", &name, "sh", "-c", "exit 6"]);
     assert_eq!(o.code, Some(6), "{}", o.stderr);
@@ -442,7 +314,7 @@ fn snapshots_ls_prepare_mounts_usage_rm() {
     let parent =
         all.iter().find(|s| s["kind"] == "committed").unwrap_or_else(|| panic!("no committed snapshot: {all:?}"));
     let parent = parent["key"].as_str().unwrap().to_string();
-    let key = t.h.unique("snap");
+    let key = unique("snap");
     let mounts = t.ok(&["--json", "snapshots", "prepare", &key, &parent]).lines();
     assert!(!mounts.is_empty());
     assert!(
@@ -452,8 +324,8 @@ fn snapshots_ls_prepare_mounts_usage_rm() {
     assert_eq!(t.ok(&["--json", "snapshots", "mounts", &key]).lines(), mounts);
     // It outlives containerd's garbage collection, which a deletion sets off (as a
     // snapshot `ctr snapshots prepare` made does: containerd.io/gc.root).
-    let gc = format!("example.com/{}:1", t.h.unique("gc"));
-    t.ok(&["tag", &t.h.image, &gc]);
+    let gc = format!("example.com/{}:1", unique("gc"));
+    t.ok(&["tag", &t.image, &gc]);
     t.ok(&["rmi", &gc]);
     std::thread::sleep(Duration::from_millis(1500));
     let o = t.run(&["--json", "snapshots", "stat", &key]);
@@ -465,4 +337,37 @@ fn snapshots_ls_prepare_mounts_usage_rm() {
     assert!(t.ok(&["snapshots", "ls"]).stdout.lines().any(|l| l.starts_with(&key)));
     assert_eq!(t.ok(&["snapshots", "rm", &key]).stdout, format!("{key}\n"));
     t.fails(&["snapshots", "stat", &key], 3, "not_found");
+}
+
+#[test]
+fn docker_only_commands_are_not_supported() {
+    let t = setup();
+    let name = unique("nosup");
+    t.ok(&["run", "-d", "--name", &name, &t.image, "sleep", "300"]);
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("x.tar");
+    let tar = tar.to_str().unwrap();
+    for args in [
+        vec!["logs", &name],
+        vec!["logs", "-f", "--tail", "1", &name],
+        vec!["stats", "--no-stream", &name],
+        vec!["rename", &name, "other"],
+        vec!["commit", &name, "example.com/committed:1"],
+        vec!["cp", &format!("{name}:/etc/passwd"), tar],
+        vec!["container-export", "-o", tar, &name],
+        vec!["pods", "ls"],
+        vec!["pods", "create", "--name", "p"],
+        vec!["push", "--plain-http", "127.0.0.1:1/x:1"],
+        vec!["run", "--rm", "--pod", "p", &t.image, "true"],
+    ] {
+        let o = t.fails(&args, 6, "not_supported");
+        assert!(o.stderr.contains("containerd"), "{}", o.stderr);
+    }
+    // A stream command that fails prints nothing to stdout.
+    assert_eq!(t.run(&["logs", &name]).stdout, "");
+    assert!(!std::path::Path::new(tar).exists());
+    // `run` without -d cannot attach here: it waits, shows nothing, passes the code on.
+    let o = t.run(&["run", "--rm", &t.image, "sh", "-c", "echo unseen; exit 4"]);
+    assert_eq!((o.code, o.stdout.as_str()), (Some(4), ""), "{}", o.stderr);
+    t.ok(&["rm", "-f", &name]);
 }

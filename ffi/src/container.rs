@@ -1,21 +1,30 @@
-//! Containers (daemon backends) and the processes exec starts in them.
+//! Containers (daemon backends), the processes exec starts in them, and what else a
+//! container gives: its log, its resource use, its filesystem as a tar, an image of it.
 
 use std::ffi::c_char;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use berth_core::container::{Container, ExecEvent, ExecOptions, ExecSession, OutputStream, Resources};
+use berth_core::container::{
+    CommitOptions, Container, ExecEvent, ExecOptions, ExecSession, LogChunk, LogOptions, OutputStream, Resources,
+};
 use berth_core::fs::FileSystem;
-use tokio::sync::watch;
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
 
 use crate::call::{
-    bytes_arg, c_string, call, json_out, opt_str_arg, out_arg, required_json_object, str_arg, Failure, Outcome,
+    bytes_arg, c_string, call, json_object_arg, json_out, name_arg, opt_str_arg, out_arg, required_json_object,
+    str_arg, Failure, Outcome,
 };
 use crate::handle::{self, Kind, Object};
 use crate::runtime::{block_on, timeout_arg, wait, Waited};
 use crate::status::berth_status::{self, *};
-use crate::types::{berth_bytes, berth_container, berth_exec, berth_exec_event, berth_exec_output, berth_fs};
+use crate::stream::{ChannelSource, Stream};
+use crate::types::{
+    berth_bytes, berth_container, berth_exec, berth_exec_event, berth_exec_output, berth_fs, berth_stream,
+};
 
 /// `kind` of a `berth_exec_event`: bytes the process wrote to its stdout (or its tty).
 pub const BERTH_EXEC_STDOUT: i32 = 1;
@@ -25,7 +34,7 @@ pub const BERTH_EXEC_STDERR: i32 = 2;
 pub const BERTH_EXEC_EXIT: i32 = 3;
 
 /// How long stop may take beyond its grace period: the SIGKILL and the wait for it.
-const STOP_MARGIN: Duration = Duration::from_secs(15);
+pub const STOP_MARGIN: Duration = Duration::from_secs(15);
 
 /// A container with the timeout of the runtime it came from.
 pub struct ContainerObject {
@@ -59,7 +68,7 @@ fn exec(h: berth_exec) -> Outcome<Arc<ExecObject>> {
 }
 
 /// A signal number kill(2) knows (1 to 64).
-fn signal_arg(signal: i32) -> Outcome<i32> {
+pub fn signal_arg(signal: i32) -> Outcome<i32> {
     if !(1..=64).contains(&signal) {
         return Err(Failure::new(
             BERTH_ERR_INVALID_ARGUMENT,
@@ -409,13 +418,7 @@ pub unsafe extern "C" fn berth_container_exec(
         let o = container(c)?;
         let inner = o.c.clone();
         let session = block_on(async move { inner.exec(options).await }, o.timeout)?;
-        let e = ExecObject {
-            session,
-            timeout: o.timeout,
-            exited: AtomicBool::new(false),
-            closed: watch::Sender::new(false),
-        };
-        out.id = handle::insert(Object::Exec(Arc::new(e)));
+        out.id = insert_exec(session, o.timeout);
         Ok(BERTH_OK)
     })
 }
@@ -556,7 +559,276 @@ pub extern "C" fn berth_exec_close(e: berth_exec) -> berth_status {
     })
 }
 
+/// An exec handle for a session (of `berth_container_exec` or `berth_container_attach`).
+fn insert_exec(session: Arc<dyn ExecSession>, timeout: Option<Duration>) -> u64 {
+    let e = ExecObject { session, timeout, exited: AtomicBool::new(false), closed: watch::Sender::new(false) };
+    handle::insert(Object::Exec(Arc::new(e)))
+}
+
 /// For the runtime's functions: a container handle for `c`.
 pub fn insert_container(c: Arc<dyn Container>, timeout: Option<Duration>) -> u64 {
     handle::insert(Object::Container(Arc::new(ContainerObject { c, timeout })))
+}
+
+/// Attaches to the container's init process: its output from now on and its exit come
+/// from `berth_exec_next` (BERTH_EXEC_STDOUT and BERTH_EXEC_STDERR events, or stdout
+/// only with a tty; BERTH_EXEC_EXIT when the container stops), `berth_exec_write_stdin`
+/// and `berth_exec_close_stdin` feed its stdin (when it was created with `"stdin":
+/// true`), `berth_exec_resize` resizes its tty (with `"tty": true`) and `berth_exec_kill`
+/// signals the container. `*out` is an exec handle, closed with `berth_exec_close`
+/// (which detaches: the container runs on). A created container may be attached to
+/// before `berth_container_start`: then none of its output is missed.
+///
+/// Errors: NOT_FOUND, CONFLICT (the container already stopped), NOT_SUPPORTED
+/// (containerd), UNAVAILABLE, TIMEOUT.
+///
+/// # Safety
+/// `out` points to writable storage.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_attach(out: *mut berth_exec, c: berth_container) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        let o = container(c)?;
+        let inner = o.c.clone();
+        let session = block_on(async move { inner.attach().await }, o.timeout)?;
+        out.id = insert_exec(session, o.timeout);
+        Ok(BERTH_OK)
+    })
+}
+
+/// One item of a log stream: the stream the bytes came from (`stdout` or `stderr`, as
+/// the exec events say it), and the bytes, which need not be UTF-8, in base64.
+#[derive(Serialize)]
+struct LogItem {
+    stream: OutputStream,
+    data_base64: String,
+}
+
+impl From<LogChunk> for LogItem {
+    fn from(c: LogChunk) -> LogItem {
+        LogItem { stream: c.stream, data_base64: base64(&c.data) }
+    }
+}
+
+/// Standard base64 with padding (RFC 4648).
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..=3 {
+            out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+        }
+    }
+    out
+}
+
+/// A stream handle whose items are `rx`'s, each turned into `U` on the way: a task
+/// forwards them, and closing the stream aborts it, which drops `rx` and so ends the
+/// work behind it.
+fn mapped_stream<T, U>(mut rx: mpsc::Receiver<berth_core::Result<T>>) -> u64
+where
+    T: Send + 'static,
+    U: From<T> + Serialize + Send + 'static,
+{
+    let (tx, items) = mpsc::channel::<berth_core::Result<U>>(64);
+    let forward = berth_core::io::runtime().spawn(async move {
+        while let Some(item) = rx.recv().await {
+            if tx.send(item.map(U::from)).await.is_err() {
+                return;
+            }
+        }
+    });
+    let source = ChannelSource::new(items, vec![forward.abort_handle()]);
+    handle::insert(Object::Stream(Stream::new(Box::new(source))))
+}
+
+/// The container's log (what its init process wrote to stdout and stderr, as the
+/// runtime keeps it), as a stream (closed with `berth_stream_close`): each item of
+/// `berth_stream_next` is `{"stream": "stdout" or "stderr", "data_base64": "..."}`
+/// (the bytes as the runtime sends them, usually whole lines; with a tty, stdout only).
+/// The stream ends at the end of the log, or with `follow` when the container stops.
+/// `options_json` is NULL or a JSON object with any of `follow`, `since` and `until`
+/// (seconds since the epoch), `tail` (the last N lines), `timestamps` (each line
+/// prefixed with its RFC 3339 time), `stdout` and `stderr` (both true by default)
+/// (schema: docs/schemas.md). With `follow`, read with a timeout: BERTH_ERR_TIMEOUT
+/// means nothing new came, and the stream stays usable.
+///
+/// Errors (of this call): INVALID_ARGUMENT (bad options), NOT_FOUND, NOT_SUPPORTED
+/// (containerd), UNAVAILABLE, TIMEOUT. Errors (of the stream): UNAVAILABLE, IO.
+///
+/// # Safety
+/// `out` points to writable storage; `options_json` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_logs(
+    out: *mut berth_stream,
+    c: berth_container,
+    options_json: *const c_char,
+) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        // SAFETY: forwarded from this function's contract.
+        let options: LogOptions =
+            json_object_arg(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
+        let o = container(c)?;
+        let inner = o.c.clone();
+        let chunks = block_on(async move { inner.logs(options).await }, o.timeout)?;
+        out.id = mapped_stream::<LogChunk, LogItem>(chunks);
+        Ok(BERTH_OK)
+    })
+}
+
+/// The container's resource use, as a stream (closed with `berth_stream_close`) of
+/// stats documents `{"read", "cpu_total_ns", "system_cpu_ns", "online_cpus",
+/// "cpu_percent", "memory_usage", "memory_limit", "pids", "network_rx_bytes",
+/// "network_tx_bytes", "block_read_bytes", "block_write_bytes"}` (schema:
+/// docs/schemas.md). With `stream` false it holds one sample, then BERTH_END; with
+/// `stream` true a sample comes about every second until the stream is closed (or the
+/// container is removed). A stopped container's sample is mostly zeros.
+///
+/// Errors (of this call): NOT_FOUND, NOT_SUPPORTED (containerd), UNAVAILABLE, TIMEOUT.
+///
+/// # Safety
+/// `out` points to writable storage.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_stats(
+    out: *mut berth_stream,
+    c: berth_container,
+    stream: bool,
+) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        let o = container(c)?;
+        let inner = o.c.clone();
+        let samples = block_on(async move { inner.stats(stream).await }, o.timeout)?;
+        let source = ChannelSource::new(samples, Vec::new());
+        out.id = handle::insert(Object::Stream(Stream::new(Box::new(source))));
+        Ok(BERTH_OK)
+    })
+}
+
+/// Renames the container to `name`.
+///
+/// Errors: INVALID_ARGUMENT (an empty name, or one the runtime refuses),
+/// ALREADY_EXISTS (the name is taken), NOT_FOUND, NOT_SUPPORTED (containerd), TIMEOUT.
+///
+/// # Safety
+/// `name` is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_rename(c: berth_container, name: *const c_char) -> berth_status {
+    call(|| {
+        // SAFETY: forwarded from this function's contract.
+        let name = name_arg(unsafe { str_arg(name, "name") }?, "name")?.to_string();
+        let o = container(c)?;
+        let inner = o.c.clone();
+        block_on(async move { inner.rename(&name).await }, o.timeout)?;
+        Ok(BERTH_OK)
+    })
+}
+
+/// Writes the container's whole filesystem (the image with the container's changes, as
+/// `docker export` does) as a tar to `path` (on this host; replaced if it exists, and
+/// never left half-written).
+///
+/// Errors: INVALID_ARGUMENT (an empty path), NOT_FOUND (the container, or the directory
+/// of `path`), IO, NOT_SUPPORTED (containerd), TIMEOUT.
+///
+/// # Safety
+/// `path` is NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_export(c: berth_container, path: *const c_char) -> berth_status {
+    call(|| {
+        // SAFETY: forwarded from this function's contract.
+        let path = PathBuf::from(name_arg(unsafe { str_arg(path, "path") }?, "path")?);
+        let o = container(c)?;
+        let inner = o.c.clone();
+        block_on(async move { inner.export(&path).await }, o.timeout)?;
+        Ok(BERTH_OK)
+    })
+}
+
+/// Makes an image of the container's filesystem and config; `*out` is the new image's
+/// ID (`sha256:...`), freed with `berth_string_free`. `options_json` is NULL or a JSON
+/// object with any of `reference` (`repo[:tag]`; untagged when absent), `message`,
+/// `author`, `changes` (Dockerfile instructions applied to the config, e.g.
+/// `"CMD [\"/bin/sh\"]"`), `pause` (pause the container meanwhile; true by default)
+/// (schema: docs/schemas.md).
+///
+/// Errors: INVALID_ARGUMENT (bad options, a malformed reference or change), NOT_FOUND,
+/// NOT_SUPPORTED (containerd), TIMEOUT.
+///
+/// # Safety
+/// `out` points to writable storage; `options_json` is NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_commit(
+    out: *mut *mut c_char,
+    c: berth_container,
+    options_json: *const c_char,
+) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        // SAFETY: forwarded from this function's contract.
+        let options: CommitOptions =
+            json_object_arg(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
+        let o = container(c)?;
+        let inner = o.c.clone();
+        let id = block_on(async move { inner.commit(options).await }, o.timeout)?;
+        *out = c_string(id);
+        Ok(BERTH_OK)
+    })
+}
+
+/// Writes `path` of the container (a file, or a directory with everything under it,
+/// named by its last component inside the tar, as `docker cp` reads it) as a tar to
+/// `dest` (on this host; replaced if it exists, and never left half-written).
+///
+/// Errors: INVALID_ARGUMENT (an empty path or dest), NOT_FOUND (the container, `path` in
+/// it, or the directory of `dest`), IO, NOT_SUPPORTED (containerd), TIMEOUT.
+///
+/// # Safety
+/// `path` and `dest` are NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn berth_container_archive(
+    c: berth_container,
+    path: *const c_char,
+    dest: *const c_char,
+) -> berth_status {
+    call(|| {
+        // SAFETY: forwarded from this function's contract.
+        let path = name_arg(unsafe { str_arg(path, "path") }?, "path")?.to_string();
+        // SAFETY: forwarded from this function's contract.
+        let dest = PathBuf::from(name_arg(unsafe { str_arg(dest, "dest") }?, "dest")?);
+        let o = container(c)?;
+        let inner = o.c.clone();
+        block_on(async move { inner.archive(&path, &dest).await }, o.timeout)?;
+        Ok(BERTH_OK)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_vectors() {
+        for (data, want) in [
+            (&b""[..], ""),
+            (b"f", "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg=="),
+            (b"fooba", "Zm9vYmE="),
+            (b"foobar", "Zm9vYmFy"),
+            (b"\xff\xfe\x00", "//4A"),
+        ] {
+            assert_eq!(base64(data), want);
+        }
+    }
+
+    #[test]
+    fn log_items_keep_the_stream_and_every_byte() {
+        let item = LogItem::from(LogChunk { stream: OutputStream::Stderr, data: b"err\n\xff".to_vec() });
+        assert_eq!(serde_json::to_string(&item).unwrap(), r#"{"stream":"stderr","data_base64":"ZXJyCv8="}"#);
+    }
 }

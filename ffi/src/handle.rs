@@ -15,6 +15,7 @@ use once_cell::sync::Lazy;
 
 use crate::call::{Failure, Outcome};
 use crate::container::{ContainerObject, ExecObject};
+use crate::pod::PodObject;
 use crate::runtime::RuntimeObject;
 use crate::status::berth_status::BERTH_ERR_INVALID_HANDLE;
 use crate::stream::Stream;
@@ -34,7 +35,6 @@ pub enum Kind {
     // change meaning.
     #[allow(dead_code)]
     Process = 8,
-    #[allow(dead_code)]
     Pod = 9,
     #[allow(dead_code)]
     Snapshot = 10,
@@ -70,6 +70,7 @@ pub enum Object {
     Stream(Arc<Stream>),
     Container(Arc<ContainerObject>),
     Exec(Arc<ExecObject>),
+    Pod(Arc<PodObject>),
 }
 
 impl Object {
@@ -83,6 +84,7 @@ impl Object {
             Object::Stream(_) => Kind::Stream,
             Object::Container(_) => Kind::Container,
             Object::Exec(_) => Kind::Exec,
+            Object::Pod(_) => Kind::Pod,
         }
     }
 }

@@ -16,6 +16,7 @@ mod container;
 mod fs;
 mod handle;
 mod image;
+mod pod;
 mod runtime;
 mod snapshot;
 mod status;

@@ -1,4 +1,4 @@
-//! Runtimes: open, close, describe; images (list, find, open, pull, tag, remove,
+//! Runtimes: open, close, describe; images (list, find, open, pull, push, tag, remove,
 //! import, export); containers (list, find, create, open); events. The blocking
 //! helpers every other module uses live here too.
 
@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use berth_core::container::CreateOptions;
-use berth_core::model::{PullOptions, PullProgress};
+use berth_core::model::{PullOptions, PullProgress, PushOptions};
 use berth_core::{ConnectOptions, Error, ErrorKind, Runtime};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
@@ -498,6 +498,52 @@ pub unsafe extern "C" fn berth_runtime_export_images(
     })
 }
 
+/// Runs a registry operation (pull, push) as a task of its own and returns a stream
+/// handle: the operation's progress documents are the stream's items, then `last` of
+/// its result (or its error), then the end. Closing the stream aborts the task, which
+/// cancels the operation. A reader that falls behind never slows the operation: its
+/// progress queues up until read.
+fn progress_stream<T, F, Fut>(what: &'static str, work: F, last: fn(T) -> serde_json::Value) -> u64
+where
+    T: Send + 'static,
+    F: FnOnce(mpsc::UnboundedSender<PullProgress>) -> Fut,
+    Fut: Future<Output = berth_core::Result<T>> + Send + 'static,
+{
+    let io = berth_core::io::runtime();
+    let (progress_tx, mut progress_rx) = mpsc::unbounded_channel::<PullProgress>();
+    let mut op = io.spawn(work(progress_tx));
+    let op_abort = op.abort_handle();
+    let (tx, rx) = mpsc::channel::<berth_core::Result<serde_json::Value>>(64);
+    let forward = io.spawn(async move {
+        let as_json = |p: PullProgress| serde_json::to_value(p).map_err(|e| Error::internal(e.to_string()));
+        let result = loop {
+            tokio::select! {
+                biased;
+                Some(p) = progress_rx.recv() => {
+                    if tx.send(as_json(p)).await.is_err() {
+                        return;
+                    }
+                }
+                r = &mut op => break r,
+            }
+        };
+        while let Ok(p) = progress_rx.try_recv() {
+            if tx.send(as_json(p)).await.is_err() {
+                return;
+            }
+        }
+        let item = match result {
+            Ok(Ok(v)) => Ok(last(v)),
+            Ok(Err(e)) => Err(e),
+            Err(e) if e.is_cancelled() => Err(Error::new(ErrorKind::Cancelled, format!("the {what} was cancelled"))),
+            Err(e) => Err(Error::internal(format!("the {what} task failed: {e}"))),
+        };
+        let _ = tx.send(item).await;
+    });
+    let source = ChannelSource::new(rx, vec![op_abort, forward.abort_handle()]);
+    handle::insert(Object::Stream(Stream::new(Box::new(source))))
+}
+
 /// Pulls `reference` from its registry. Returns at once with a stream (closed with
 /// `berth_stream_close`; closing it cancels the pull): each item of `berth_stream_next`
 /// is a progress document `{"digest", "status", "offset", "total"}`, the last one
@@ -529,41 +575,56 @@ pub unsafe extern "C" fn berth_runtime_pull(
         let options: PullOptions =
             json_object_arg(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
         let inner = runtime(rt)?.rt.clone();
-        let io = berth_core::io::runtime();
-        let (progress_tx, mut progress_rx) = mpsc::unbounded_channel::<PullProgress>();
-        // The pull runs as a task of its own, so a reader that falls behind never slows
-        // it; its progress queues up until read.
-        let mut pull = io.spawn(async move { inner.pull_image(&reference, options, Some(progress_tx)).await });
-        let pull_abort = pull.abort_handle();
-        let (tx, rx) = mpsc::channel::<berth_core::Result<serde_json::Value>>(64);
-        let forward = io.spawn(async move {
-            let as_json = |p: PullProgress| serde_json::to_value(p).map_err(|e| Error::internal(e.to_string()));
-            let result = loop {
-                tokio::select! {
-                    biased;
-                    Some(p) = progress_rx.recv() => {
-                        if tx.send(as_json(p)).await.is_err() {
-                            return;
-                        }
-                    }
-                    r = &mut pull => break r,
-                }
-            };
-            while let Ok(p) = progress_rx.try_recv() {
-                if tx.send(as_json(p)).await.is_err() {
-                    return;
-                }
-            }
-            let last = match result {
-                Ok(Ok(image)) => Ok(json!({ "status": "complete", "image": image })),
-                Ok(Err(e)) => Err(e),
-                Err(e) if e.is_cancelled() => Err(Error::new(ErrorKind::Cancelled, "the pull was cancelled")),
-                Err(e) => Err(Error::internal(format!("the pull task failed: {e}"))),
-            };
-            let _ = tx.send(last).await;
-        });
-        let source = ChannelSource::new(rx, vec![pull_abort, forward.abort_handle()]);
-        out.id = handle::insert(Object::Stream(Stream::new(Box::new(source))));
+        out.id = progress_stream(
+            "pull",
+            |progress| async move { inner.pull_image(&reference, options, Some(progress)).await },
+            |image| json!({ "status": "complete", "image": image }),
+        );
+        Ok(BERTH_OK)
+    })
+}
+
+/// Pushes the image named `reference` (`registry/repo:tag`, a name the image has) to
+/// its registry. Returns at once with a stream (closed with `berth_stream_close`;
+/// closing it cancels the push): each item of `berth_stream_next` is a progress
+/// document `{"digest", "status", "offset", "total"}` (`status`: `uploading`, `exists`
+/// (the registry has the blob), `pushed`), the last one `{"status": "complete",
+/// "reference": "..."}`, then BERTH_END. A failed push is returned by the
+/// `berth_stream_next` that meets it. `options_json` is NULL or a JSON object with any
+/// of `username`, `password`, `plain_http` (schema: docs/schemas.md; Docker decides
+/// plain HTTP itself: it allows it for 127.0.0.0/8 and its insecure registries). The
+/// runtime's timeout does not bound the push: pass a timeout to `berth_stream_next`.
+///
+/// Errors (of this call): INVALID_ARGUMENT (bad options, an empty reference).
+/// Errors (of the stream): NOT_SUPPORTED (a runtime that cannot push), NOT_FOUND (no
+/// image of that name), PERMISSION_DENIED, UNAVAILABLE.
+///
+/// # Safety
+/// `out` points to writable storage; `reference` is NUL-terminated; `options_json` is
+/// NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn berth_runtime_push(
+    out: *mut berth_stream,
+    rt: berth_runtime,
+    reference: *const c_char,
+    options_json: *const c_char,
+) -> berth_status {
+    call(|| {
+        let out = out_arg(out, "out")?;
+        // SAFETY: forwarded from this function's contract.
+        let reference = name_arg(unsafe { str_arg(reference, "reference") }?, "reference")?.to_string();
+        // SAFETY: forwarded from this function's contract.
+        let options: PushOptions =
+            json_object_arg(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
+        let inner = runtime(rt)?.rt.clone();
+        out.id = progress_stream(
+            "push",
+            move |progress| async move {
+                inner.push_image(&reference, options, Some(progress)).await?;
+                Ok(reference)
+            },
+            |reference| json!({ "status": "complete", "reference": reference }),
+        );
         Ok(BERTH_OK)
     })
 }

@@ -50,8 +50,8 @@ pub struct berth_stream {
     pub id: u64,
 }
 
-/// A container of a daemon runtime (containerd). Close with `berth_container_close`;
-/// closing the handle does not stop or delete the container.
+/// A container of a daemon runtime (containerd, Docker, Podman). Close with
+/// `berth_container_close`; closing the handle does not stop or delete the container.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
@@ -59,8 +59,9 @@ pub struct berth_container {
     pub id: u64,
 }
 
-/// A process started in a running container by `berth_container_exec`: write its stdin,
-/// read its output and exit with `berth_exec_next`. Close with `berth_exec_close`.
+/// A process started in a running container by `berth_container_exec`, or the
+/// container's own init process attached to by `berth_container_attach`: write its
+/// stdin, read its output and exit with `berth_exec_next`. Close with `berth_exec_close`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
@@ -76,7 +77,8 @@ pub struct berth_process {
     pub id: u64,
 }
 
-/// A pod (CRI, Podman; reserved in this version).
+/// A pod of a daemon runtime (Podman): containers that share namespaces. Close with
+/// `berth_pod_close`; closing the handle does not stop or remove the pod.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(non_camel_case_types)]

@@ -5,14 +5,16 @@
 #   bash tests/c/run.sh          (tests/run-all.sh calls it after `cargo build --release`)
 #
 # For each of test_api.c and test_misuse.c (and examples/c/ls-image.c), and
-# test_containerd.c against the harness's containerd (BERTH_TEST_CONTAINERD, set by
-# tests/harness/with-daemons.sh; without it the run is skipped with a SKIP line, or
-# fails under CI=true):
+# test_daemon.c against each daemon of the harness (tests/harness/with-daemons.sh sets
+# BERTH_TEST_CONTAINERD, BERTH_TEST_DOCKER and BERTH_TEST_PODMAN; a daemon whose variable
+# is unset is skipped with a SKIP line, or fails the run under CI=true):
 #   - shared build, run under valgrind memcheck: no memcheck error, 0 bytes definitely
 #     lost ("still reachable" / "possibly lost" blocks are the library's global statics:
 #     the tokio runtime and its worker threads live as long as the process);
 #   - shared build with -fsanitize=address, run with LeakSanitizer on;
-#   - static build (-static, `pkg-config --static`), run as is.
+#   - static build (-static, `pkg-config --static`), run as is. test_daemon runs static
+#     against containerd only: the static library is the same code, and each daemon
+#     run takes its time.
 # Then tests/c/check-symbols.sh on the installed libberth.so.1.
 # The last line is "N passed, M failed" (N + M runs); the exit status is non-zero on any
 # failure.
@@ -113,13 +115,14 @@ report() {
 # The last "checks" line a test program printed, for the report.
 summary_of() { grep -E '^[a-z_-]+: [0-9]+ checks' "$1" | tail -n 1 || true; }
 
-# run_valgrind NAME CHECK-OUTPUT ARGS...: a shared build under memcheck.
+# run_valgrind NAME CHECK-OUTPUT ARGS...: a shared build under memcheck. NAME is the
+# program, or PROGRAM@LABEL for one of several runs of it.
 run_valgrind() {
   local name=$1 want=$2
   shift 2
   local out=$logs/$name.vg.out vg=$logs/$name.vg.log status=0
   valgrind --tool=memcheck --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-    --log-file="$vg" "$bin/$name" "$@" >"$out" 2>&1 || status=$?
+    --log-file="$vg" "$bin/${name%@*}" "$@" >"$out" 2>&1 || status=$?
   local errors lost
   errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9,]*\) errors.*/\1/p' "$vg" | tail -n 1 | tr -d ,)
   lost=$(sed -n 's/.*definitely lost: \([0-9,]*\) bytes.*/\1/p' "$vg" | tail -n 1 | tr -d ,)
@@ -138,12 +141,12 @@ run_valgrind() {
   report "$name (shared, valgrind)" "$status" "$out" "${s:+$s; }$note"
 }
 
-# run_plain NAME LABEL CHECK-OUTPUT ARGS...
+# run_plain NAME LABEL CHECK-OUTPUT ARGS...: NAME as for run_valgrind.
 run_plain() {
   local name=$1 label=$2 want=$3
   shift 3
   local out=$logs/$name.out status=0
-  "$bin/$name" "$@" >"$out" 2>&1 || status=$?
+  "$bin/${name%@*}" "$@" >"$out" 2>&1 || status=$?
   if [ -n "$want" ] && ! grep -q -- "$want" "$out"; then
     echo "output lacks \"$want\"" >>"$out"
     if [ "$status" = 0 ]; then status=97; fi
@@ -159,9 +162,9 @@ for t in test_api test_misuse; do
   build "$t-asan" "tests/c/$t.c" asan
   build "$t-static" "tests/c/$t.c" static
 done
-build test_containerd tests/c/test_containerd.c shared
-build test_containerd-asan tests/c/test_containerd.c asan
-build test_containerd-static tests/c/test_containerd.c static
+build test_daemon tests/c/test_daemon.c shared
+build test_daemon-asan tests/c/test_daemon.c asan
+build test_daemon-static tests/c/test_daemon.c static
 build ls-image examples/c/ls-image.c shared
 build ls-image-static examples/c/ls-image.c static
 
@@ -181,17 +184,32 @@ for t in test_api test_misuse; do
 done
 run_plain ls-image-static "static" "/etc/os-release" "$endpoint" sample
 
-echo "== against containerd (tests/harness)"
-if [ -n "${BERTH_TEST_CONTAINERD:-}" ]; then
-  run_valgrind test_containerd ""
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 run_plain test_containerd-asan "shared, AddressSanitizer" ""
-  run_plain test_containerd-static "static" ""
-elif [ "${CI:-}" = true ]; then
-  echo "BERTH_TEST_CONTAINERD is not set, and CI=true: run this under tests/harness/with-daemons.sh" >"$logs/containerd.log"
-  report "test_containerd" 1 "$logs/containerd.log" "no containerd"
-else
-  echo "SKIP test_containerd: BERTH_TEST_CONTAINERD is not set (run under tests/harness/with-daemons.sh, as tests/run-all.sh does; under CI=true this fails)"
-fi
+# daemon_run LABEL VARIABLE ENDPOINT: test_daemon against one daemon, when the harness
+# set VARIABLE.
+daemon_run() {
+  local label=$1 var=$2 endpoint=$3 started=$SECONDS
+  echo "== against $label (tests/harness)"
+  if [ -z "${!var:-}" ]; then
+    if [ "${CI:-}" = true ]; then
+      echo "$var is not set, and CI=true: run this under tests/harness/with-daemons.sh" >"$logs/$label.log"
+      report "test_daemon@$label" 1 "$logs/$label.log" "no $label"
+    else
+      echo "SKIP test_daemon@$label: $var is not set (run under tests/harness/with-daemons.sh, as tests/run-all.sh does; under CI=true this fails)"
+    fi
+    return 0
+  fi
+  run_valgrind "test_daemon@$label" "" "$endpoint"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 run_plain "test_daemon-asan@$label" "shared, AddressSanitizer" "" "$endpoint"
+  if [ "$label" = containerd ]; then
+    run_plain "test_daemon-static@$label" "static" "" "$endpoint"
+  fi
+  echo "   ($label: $((SECONDS - started)) s)"
+}
+
+daemon_run containerd BERTH_TEST_CONTAINERD \
+  "containerd://${BERTH_TEST_CONTAINERD:-}?namespace=${BERTH_TEST_NAMESPACE:-default}${BERTH_TEST_RUNC_ROOT:+&runc_root=$BERTH_TEST_RUNC_ROOT}"
+daemon_run docker BERTH_TEST_DOCKER "docker://${BERTH_TEST_DOCKER:-}"
+daemon_run podman BERTH_TEST_PODMAN "podman://${BERTH_TEST_PODMAN:-}"
 
 echo "== exported symbols"
 status=0

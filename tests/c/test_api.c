@@ -1,9 +1,9 @@
 /*
  * test_api: every exported function of libberth (ffi/symbols.txt) that an offline
  * runtime offers, used as documented in include/berth.h, against the sample image
- * (sample/build.py says what is in it). The container, exec, pull, event and snapshot
- * functions are proven against containerd in test_containerd.c (and misused in
- * test_misuse.c).
+ * (sample/build.py says what is in it). The container, exec, pod, pull, push, event,
+ * log, stats and snapshot functions are proven against containerd, Docker and Podman in
+ * test_daemon.c (and misused in test_misuse.c).
  *
  *   test_api oci-archive:///ABS/PATH/sample/sample.oci.tar
  *

@@ -12,10 +12,11 @@
  *     streams read past their end, unknown statuses, the last error on a new thread
  *  4. threads: handles closed while 4 threads use them; 8 threads sharing one runtime,
  *     filesystem, file and walk.
- *  5. the daemon functions (containers, execs, pull, events, snapshots) without a daemon:
- *     NULLs, forged and wrong-kind container/exec handles, closed runtimes, bad JSON,
- *     empty names, bad UTF-8, bad signals -> their statuses; NOT_SUPPORTED from the
- *     offline runtime, a pull's error through its stream.
+ *  5. the daemon functions (containers, execs, pods, pull, push, events, logs, stats,
+ *     snapshots) without a daemon: NULLs, forged and wrong-kind container/exec/pod
+ *     handles, closed runtimes, bad JSON, empty names, bad UTF-8, bad signals -> their
+ *     statuses; NOT_SUPPORTED from the offline runtime, a pull's and a push's error
+ *     through their streams.
  */
 #include "check.h"
 
@@ -777,22 +778,34 @@ static void test_last_error_per_thread(void) {
     EXPECT(berth_last_error_status() == BERTH_ERR_NOT_FOUND);
 }
 
-/* ---- 5. the daemon functions (containers, execs, pull, events, snapshots) ------------------
+/* ---- 5. the daemon functions (containers, execs, pods, pull, push, events, snapshots) -------
  *
  * Without a daemon: the sample's oci-archive runtime has none of them (NOT_SUPPORTED),
- * and container and exec handles can only be forged. What must hold: NULL pointers,
+ * and container, exec and pod handles can only be forged (test_daemon.c closes real
+ * ones and passes them where another kind belongs). What must hold: NULL pointers,
  * bad handles, bad JSON, empty names and bad UTF-8 come back as their statuses, before
  * anything reaches a backend; outputs of failed calls stay untouched. */
 
 #define KIND_BYTE_CONTAINER 7ull
 #define KIND_BYTE_EXEC 11ull
+#define KIND_BYTE_POD 9ull
 
-enum dkind { D_RUNTIME, D_CONTAINER, D_EXEC };
-static const char *dkind_names[] = {"runtime", "container", "exec"};
+enum dkind { D_RUNTIME, D_CONTAINER, D_EXEC, D_POD };
+static const char *dkind_names[] = {"runtime", "container", "exec", "pod"};
 
 static void after_container(berth_status st, berth_container o, const char *name) {
     if (st == BERTH_OK) {
         berth_container_close(o);
+    } else if (o.id != 0) {
+        char what[256];
+        snprintf(what, sizeof what, "%s failed (%s) but set *out", name, berth_status_string(st));
+        check_failed(__FILE__, __LINE__, what, 0);
+    }
+}
+
+static void after_pod(berth_status st, berth_pod o, const char *name) {
+    if (st == BERTH_OK) {
+        berth_pod_close(o);
     } else if (o.id != 0) {
         char what[256];
         snprintf(what, sizeof what, "%s failed (%s) but set *out", name, berth_status_string(st));
@@ -829,6 +842,18 @@ STRING_PROBE(runtime_import_images, berth_runtime, berth_runtime_import_images(&
 PLAIN_PROBE(runtime_export_images, berth_runtime, berth_runtime_export_images(h, "[\"sample\"]", "/nonexistent/x.tar"))
 HANDLE_PROBE(runtime_pull, berth_runtime, berth_stream, K_STREAM, berth_runtime_pull(&o, h, "example.com/x:1", NULL))
 HANDLE_PROBE(runtime_events, berth_runtime, berth_stream, K_STREAM, berth_runtime_events(&o, h, NULL))
+HANDLE_PROBE(runtime_push, berth_runtime, berth_stream, K_STREAM, berth_runtime_push(&o, h, "example.com/x:1", NULL))
+STRING_PROBE(runtime_list_pods, berth_runtime, berth_runtime_list_pods(&s, h))
+#define POD_PROBE(fname, CALL)                                                   \
+    static berth_status probe_##fname(uint64_t id) {                             \
+        berth_runtime h = {id};                                                  \
+        berth_pod o = {0};                                                       \
+        berth_status st = CALL;                                                  \
+        after_pod(st, o, #fname);                                                \
+        return st;                                                               \
+    }
+POD_PROBE(runtime_create_pod, berth_runtime_create_pod(&o, h, "{\"name\":\"p\"}"))
+POD_PROBE(runtime_open_pod, berth_runtime_open_pod(&o, h, "p"))
 STRING_PROBE(runtime_snapshots_list, berth_runtime, berth_runtime_snapshots_list(&s, h, NULL))
 STRING_PROBE(runtime_snapshots_stat, berth_runtime, berth_runtime_snapshots_stat(&s, h, NULL, "k"))
 STRING_PROBE(runtime_snapshots_prepare, berth_runtime, berth_runtime_snapshots_prepare(&s, h, NULL, "k", NULL))
@@ -850,6 +875,29 @@ PLAIN_PROBE(container_update_resources, berth_container, berth_container_update_
 STRING_PROBE(container_processes, berth_container, berth_container_processes(&s, h))
 HANDLE_PROBE(container_filesystem, berth_container, berth_fs, K_FS, berth_container_filesystem(&o, h))
 STRING_PROBE(container_changes, berth_container, berth_container_changes(&s, h))
+HANDLE_PROBE(container_logs, berth_container, berth_stream, K_STREAM, berth_container_logs(&o, h, "{\"tail\":5}"))
+HANDLE_PROBE(container_stats, berth_container, berth_stream, K_STREAM, berth_container_stats(&o, h, false))
+PLAIN_PROBE(container_rename, berth_container, berth_container_rename(h, "new-name"))
+PLAIN_PROBE(container_export, berth_container, berth_container_export(h, "/nonexistent/x.tar"))
+STRING_PROBE(container_commit, berth_container, berth_container_commit(&s, h, "{\"reference\":\"example.com/x:1\"}"))
+PLAIN_PROBE(container_archive, berth_container, berth_container_archive(h, "/etc", "/nonexistent/x.tar"))
+static berth_status probe_container_attach(uint64_t id) {
+    berth_container h = {id};
+    berth_exec o = {0};
+    berth_status st = berth_container_attach(&o, h);
+    after_exec(st, o, "container_attach");
+    return st;
+}
+
+PLAIN_PROBE(pod_close, berth_pod, berth_pod_close(h))
+STRING_PROBE(pod_id, berth_pod, berth_pod_id(&s, h))
+STRING_PROBE(pod_inspect, berth_pod, berth_pod_inspect(&s, h))
+PLAIN_PROBE(pod_start, berth_pod, berth_pod_start(h))
+PLAIN_PROBE(pod_stop, berth_pod, berth_pod_stop(h, 10))
+PLAIN_PROBE(pod_kill, berth_pod, berth_pod_kill(h, 9))
+PLAIN_PROBE(pod_pause, berth_pod, berth_pod_pause(h))
+PLAIN_PROBE(pod_resume, berth_pod, berth_pod_resume(h))
+PLAIN_PROBE(pod_remove, berth_pod, berth_pod_remove(h, true))
 static berth_status probe_container_stop(uint64_t id) {
     berth_container h = {id};
     int32_t code = 12345;
@@ -908,7 +956,8 @@ static const struct dprobe dprobes[] = {
     DP(runtime_create_container, D_RUNTIME), DP(runtime_open_container, D_RUNTIME),
     DP(runtime_tag_image, D_RUNTIME), DP(runtime_remove_image, D_RUNTIME),
     DP(runtime_import_images, D_RUNTIME), DP(runtime_export_images, D_RUNTIME),
-    DP(runtime_pull, D_RUNTIME), DP(runtime_events, D_RUNTIME),
+    DP(runtime_pull, D_RUNTIME), DP(runtime_events, D_RUNTIME), DP(runtime_push, D_RUNTIME),
+    DP(runtime_list_pods, D_RUNTIME), DP(runtime_create_pod, D_RUNTIME), DP(runtime_open_pod, D_RUNTIME),
     DP(runtime_snapshots_list, D_RUNTIME), DP(runtime_snapshots_stat, D_RUNTIME),
     DP(runtime_snapshots_prepare, D_RUNTIME), DP(runtime_snapshots_view, D_RUNTIME),
     DP(runtime_snapshots_commit, D_RUNTIME), DP(runtime_snapshots_mounts, D_RUNTIME),
@@ -919,8 +968,13 @@ static const struct dprobe dprobes[] = {
     DP(container_wait, D_CONTAINER), DP(container_update_resources, D_CONTAINER),
     DP(container_processes, D_CONTAINER), DP(container_filesystem, D_CONTAINER),
     DP(container_changes, D_CONTAINER), DP(container_exec_output, D_CONTAINER), DP(container_exec, D_CONTAINER),
+    DP(container_logs, D_CONTAINER), DP(container_attach, D_CONTAINER), DP(container_stats, D_CONTAINER),
+    DP(container_rename, D_CONTAINER), DP(container_export, D_CONTAINER), DP(container_commit, D_CONTAINER),
+    DP(container_archive, D_CONTAINER),
     DP(exec_write_stdin, D_EXEC), DP(exec_close_stdin, D_EXEC), DP(exec_next, D_EXEC),
     DP(exec_resize, D_EXEC), DP(exec_kill, D_EXEC), DP(exec_close, D_EXEC),
+    DP(pod_close, D_POD), DP(pod_id, D_POD), DP(pod_inspect, D_POD), DP(pod_start, D_POD), DP(pod_stop, D_POD),
+    DP(pod_kill, D_POD), DP(pod_pause, D_POD), DP(pod_resume, D_POD), DP(pod_remove, D_POD),
 };
 #define N_DPROBES (sizeof dprobes / sizeof dprobes[0])
 
@@ -940,12 +994,14 @@ static void expect_dinvalid(const struct dprobe *p, uint64_t id, const char *why
 }
 
 static void test_daemon_bad_handles(void) {
-    /* 18 runtime functions, 16 container functions, 6 exec functions. */
-    EXPECT(N_DPROBES == 40);
+    /* 22 runtime functions, 23 container functions, 6 exec functions, 9 pod functions. */
+    EXPECT(N_DPROBES == 60);
     for (size_t i = 0; i < N_DPROBES; i++) {
         const struct dprobe *p = &dprobes[i];
-        uint64_t byte = p->kind == D_RUNTIME ? (live[K_RUNTIME] >> 56)
-                        : p->kind == D_CONTAINER ? KIND_BYTE_CONTAINER : KIND_BYTE_EXEC;
+        uint64_t byte = p->kind == D_RUNTIME     ? (live[K_RUNTIME] >> 56)
+                        : p->kind == D_CONTAINER ? KIND_BYTE_CONTAINER
+                        : p->kind == D_EXEC      ? KIND_BYTE_EXEC
+                                                 : KIND_BYTE_POD;
         expect_dinvalid(p, 0, "zero");
         expect_dinvalid(p, UINT64_MAX, "forged (UINT64_MAX)");
         expect_dinvalid(p, 1, "forged (1)");
@@ -958,6 +1014,11 @@ static void test_daemon_bad_handles(void) {
             expect_dinvalid(p, live[k], "wrong-kind");
             expect_dinvalid(p, (byte << 56) | (live[k] & 0x00ffffffffffffffull), "forged (this kind's byte, another kind's live slot)");
         }
+        /* The other daemon kinds' bytes (a pod's where a container belongs, ...). */
+        static const uint64_t daemon_bytes[] = {KIND_BYTE_CONTAINER, KIND_BYTE_EXEC, KIND_BYTE_POD};
+        for (size_t b = 0; b < sizeof daemon_bytes / sizeof daemon_bytes[0]; b++)
+            if (daemon_bytes[b] != byte)
+                expect_dinvalid(p, (daemon_bytes[b] << 56) | 0x00000001000000ffull, "forged (another daemon kind's byte)");
         for (int r = 0; r < 32; r++) {
             uint64_t x = (byte << 56) | (rng() & 0x00ffffffffffffffull);
             if (p->kind == D_RUNTIME && x == live[K_RUNTIME]) continue;
@@ -984,10 +1045,12 @@ static void test_daemon_null_arguments(void) {
     berth_runtime rt = {live[K_RUNTIME]};
     berth_container c = {(KIND_BYTE_CONTAINER << 56) | 0x00000001000000ffull}; /* forged */
     berth_exec e = {(KIND_BYTE_EXEC << 56) | 0x00000001000000ffull};           /* forged */
+    berth_pod p = {(KIND_BYTE_POD << 56) | 0x00000001000000ffull};             /* forged */
     char *s = NULL;
     berth_container c_out = {0};
     berth_stream stream_out = {0};
     berth_exec e_out = {0};
+    berth_pod p_out = {0};
     berth_exec_output o = {0, {NULL, 0}, {NULL, 0}};
     const char *opts = "{\"args\":[\"/bin/true\"]}";
     berth_status st;
@@ -1015,6 +1078,14 @@ static void test_daemon_null_arguments(void) {
     EXPECT_NULL_ARG(berth_runtime_pull(NULL, rt, "example.com/x:1", NULL), "out");
     EXPECT_NULL_ARG(berth_runtime_pull(&stream_out, rt, NULL, NULL), "reference");
     EXPECT_NULL_ARG(berth_runtime_events(NULL, rt, NULL), "out");
+    EXPECT_NULL_ARG(berth_runtime_push(NULL, rt, "example.com/x:1", NULL), "out");
+    EXPECT_NULL_ARG(berth_runtime_push(&stream_out, rt, NULL, NULL), "reference");
+    EXPECT_NULL_ARG(berth_runtime_push(&stream_out, rt, NULL, "{\"plain_http\":true}"), "reference");
+    EXPECT_NULL_ARG(berth_runtime_list_pods(NULL, rt), "out");
+    EXPECT_NULL_ARG(berth_runtime_create_pod(NULL, rt, NULL), "out");
+    EXPECT_NULL_ARG(berth_runtime_create_pod(NULL, rt, "{\"name\":\"p\"}"), "out");
+    EXPECT_NULL_ARG(berth_runtime_open_pod(NULL, rt, "p"), "out");
+    EXPECT_NULL_ARG(berth_runtime_open_pod(&p_out, rt, NULL), "pattern");
     EXPECT_NULL_ARG(berth_runtime_snapshots_list(NULL, rt, NULL), "out");
     EXPECT_NULL_ARG(berth_runtime_snapshots_stat(NULL, rt, NULL, "k"), "out");
     EXPECT_NULL_ARG(berth_runtime_snapshots_stat(&s, rt, NULL, NULL), "key");
@@ -1046,6 +1117,20 @@ static void test_daemon_null_arguments(void) {
     EXPECT_NULL_ARG(berth_container_exec_output(&o, c, opts, NULL, SIZE_MAX, -1), "stdin_data");
     EXPECT_NULL_ARG(berth_container_exec(NULL, c, opts), "out");
     EXPECT_NULL_ARG(berth_container_exec(&e_out, c, NULL), "options_json");
+    EXPECT_NULL_ARG(berth_container_logs(NULL, c, NULL), "out");
+    EXPECT_NULL_ARG(berth_container_logs(NULL, c, "{\"follow\":true}"), "out");
+    EXPECT_NULL_ARG(berth_container_attach(NULL, c), "out");
+    EXPECT_NULL_ARG(berth_container_stats(NULL, c, false), "out");
+    EXPECT_NULL_ARG(berth_container_stats(NULL, c, true), "out");
+    EXPECT_NULL_ARG(berth_container_rename(c, NULL), "name");
+    EXPECT_NULL_ARG(berth_container_export(c, NULL), "path");
+    EXPECT_NULL_ARG(berth_container_commit(NULL, c, NULL), "out");
+    EXPECT_NULL_ARG(berth_container_commit(NULL, c, "{}"), "out");
+    EXPECT_NULL_ARG(berth_container_archive(c, NULL, "/tmp/x.tar"), "path");
+    EXPECT_NULL_ARG(berth_container_archive(c, "/etc", NULL), "dest");
+    EXPECT_NULL_ARG(berth_container_archive(c, NULL, NULL), "path");
+    EXPECT_NULL_ARG(berth_pod_id(NULL, p), "out");
+    EXPECT_NULL_ARG(berth_pod_inspect(NULL, p), "out");
     EXPECT_NULL_ARG(berth_exec_write_stdin(e, NULL, 1), "data");
     EXPECT_NULL_ARG(berth_exec_write_stdin(e, NULL, SIZE_MAX), "data");
     EXPECT_NULL_ARG(berth_exec_next(NULL, e, 0), "out");
@@ -1055,7 +1140,11 @@ static void test_daemon_null_arguments(void) {
 #undef EXPECT_NULL_ARG
 
     /* Nothing was written to the outputs of the failed calls. */
-    EXPECT(s == NULL && c_out.id == 0 && stream_out.id == 0 && e_out.id == 0);
+    EXPECT(s == NULL && c_out.id == 0 && stream_out.id == 0 && e_out.id == 0 && p_out.id == 0);
+    /* NULL options are the defaults: only the (forged) handle is wrong then. */
+    EXPECT_STATUS(berth_container_logs(&stream_out, c, NULL), BERTH_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(berth_container_commit(&s, c, NULL), BERTH_ERR_INVALID_HANDLE);
+    EXPECT(s == NULL && stream_out.id == 0);
     EXPECT(o.stdout_data.data == NULL && o.stderr_data.data == NULL);
 
     /* NULL where documented: filters, options, snapshotter and parent. On the offline
@@ -1065,6 +1154,10 @@ static void test_daemon_null_arguments(void) {
     EXPECT_STATUS(berth_runtime_snapshots_prepare(&s, rt, NULL, "k", NULL), BERTH_ERR_NOT_SUPPORTED);
     st = berth_runtime_pull(&stream_out, rt, "example.com/x:1", NULL);
     if (EXPECT_OK(st)) EXPECT_OK(berth_stream_close(stream_out));
+    st = berth_runtime_push(&stream_out, rt, "example.com/x:1", NULL);
+    if (EXPECT_OK(st)) EXPECT_OK(berth_stream_close(stream_out));
+    EXPECT_STATUS(berth_runtime_create_pod(&p_out, rt, NULL), BERTH_ERR_NOT_SUPPORTED);
+    EXPECT(p_out.id == 0);
 
     /* The free function ignores empty values. */
     berth_exec_output empty = {0, {NULL, 0}, {NULL, 0}};
@@ -1105,7 +1198,12 @@ static void test_daemon_not_supported(void) {
     EXPECT_NOT_SUPPORTED(berth_runtime_snapshots_mounts(&s, rt, NULL, "k"));
     EXPECT_NOT_SUPPORTED(berth_runtime_snapshots_usage(&s, rt, NULL, "k"));
     EXPECT_NOT_SUPPORTED(berth_runtime_snapshots_remove(rt, NULL, "k"));
-    EXPECT(s == NULL && c.id == 0 && st_out.id == 0);
+    berth_pod p_out = {0};
+    EXPECT_NOT_SUPPORTED(berth_runtime_list_pods(&s, rt));
+    EXPECT_NOT_SUPPORTED(berth_runtime_create_pod(&p_out, rt, NULL));
+    EXPECT_NOT_SUPPORTED(berth_runtime_create_pod(&p_out, rt, "{\"name\":\"p\",\"labels\":{\"a\":\"b\"},\"network\":\"host\"}"));
+    EXPECT_NOT_SUPPORTED(berth_runtime_open_pod(&p_out, rt, "p"));
+    EXPECT(s == NULL && c.id == 0 && st_out.id == 0 && p_out.id == 0);
 
     /* A pull is a stream: its error comes from the first next, once; then the end. It
      * is not a walk. */
@@ -1124,6 +1222,18 @@ static void test_daemon_not_supported(void) {
         REQUIRE_OK(berth_runtime_pull(&p, rt, "example.com/x:1", NULL));
         EXPECT_OK(berth_stream_close(p));
     }
+    /* A push likewise. */
+    REQUIRE_OK(berth_runtime_push(&p, rt, "example.com/x:1", "{\"plain_http\":true,\"username\":\"u\",\"password\":\"p\"}"));
+    EXPECT_STATUS(berth_stream_skip_dir(p), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT_NOT_SUPPORTED(berth_stream_next(&s, p, 60000));
+    EXPECT(s == NULL);
+    EXPECT_STATUS(berth_stream_next(&s, p, 0), BERTH_END);
+    EXPECT(s == NULL);
+    EXPECT_OK(berth_stream_close(p));
+    for (int i = 0; i < 20; i++) {
+        REQUIRE_OK(berth_runtime_push(&p, rt, "example.com/x:1", NULL));
+        EXPECT_OK(berth_stream_close(p));
+    }
 #undef EXPECT_NOT_SUPPORTED
 }
 
@@ -1133,10 +1243,12 @@ static void test_daemon_bad_arguments(void) {
     berth_runtime rt = {live[K_RUNTIME]};
     berth_container c = {(KIND_BYTE_CONTAINER << 56) | 0x00000001000000ffull};
     berth_exec e = {(KIND_BYTE_EXEC << 56) | 0x00000001000000ffull};
+    berth_pod p = {(KIND_BYTE_POD << 56) | 0x00000001000000ffull};
     char *s = NULL;
     berth_container c_out = {0};
     berth_stream st_out = {0};
     berth_exec e_out = {0};
+    berth_pod p_out = {0};
     berth_exec_output o = {0, {NULL, 0}, {NULL, 0}};
     int32_t code = 12345;
 
@@ -1185,6 +1297,53 @@ static void test_daemon_bad_arguments(void) {
         if (EXPECT_OK(berth_runtime_pull(&p, rt, "example.com/x:1", good_pull[i]))) EXPECT_OK(berth_stream_close(p));
     }
 
+    /* Push options: like a pull's, without a platform (a push sends what it has). */
+    static const char *bad_push[] = {"{", "[]", "\"x\"", "null", "{\"plain_http\":\"yes\"}", "{\"bogus\":1}",
+                                     "{\"username\":1}", "{\"platform\":\"linux/amd64\"}"};
+    for (size_t i = 0; i < sizeof bad_push / sizeof bad_push[0]; i++) {
+        EXPECT_INVALID(berth_runtime_push(&st_out, rt, "example.com/x:1", bad_push[i]));
+        EXPECT_CONTAINS(berth_last_error_message(), "options_json");
+    }
+    static const char *good_push[] = {"", "{}", "{\"plain_http\":true,\"username\":\"u\",\"password\":\"p\"}"};
+    for (size_t i = 0; i < sizeof good_push / sizeof good_push[0]; i++) {
+        berth_stream ps = {0};
+        if (EXPECT_OK(berth_runtime_push(&ps, rt, "example.com/x:1", good_push[i]))) EXPECT_OK(berth_stream_close(ps));
+    }
+
+    /* Pod options: NULL, "" and {} are the defaults (then NOT_SUPPORTED here); the rest
+     * an object of known fields. */
+    static const char *bad_pod[] = {"{", "[]", "\"p\"", "null", "1", "{\"bogus\":1}", "{\"name\":5}",
+                                    "{\"labels\":[\"a=b\"]}", "{\"network\":\"bridge\"}", "{\"hostname\":true}"};
+    for (size_t i = 0; i < sizeof bad_pod / sizeof bad_pod[0]; i++) {
+        EXPECT_INVALID(berth_runtime_create_pod(&p_out, rt, bad_pod[i]));
+        EXPECT_CONTAINS(berth_last_error_message(), "options_json");
+    }
+    static const char *good_pod[] = {"", "{}", "{\"name\":\"p\",\"labels\":{},\"hostname\":\"h\",\"network\":\"none\"}"};
+    for (size_t i = 0; i < sizeof good_pod / sizeof good_pod[0]; i++)
+        EXPECT_STATUS(berth_runtime_create_pod(&p_out, rt, good_pod[i]), BERTH_ERR_NOT_SUPPORTED);
+
+    /* Log and commit options: objects of known fields, checked before the (forged)
+     * container handle. */
+    static const char *bad_logs[] = {"{", "[]", "\"x\"", "null", "{\"bogus\":1}", "{\"tail\":\"10\"}", "{\"tail\":-1}",
+                                     "{\"follow\":1}", "{\"since\":\"yesterday\"}", "{\"stdout\":null,\"x\":1}"};
+    for (size_t i = 0; i < sizeof bad_logs / sizeof bad_logs[0]; i++) {
+        EXPECT_INVALID(berth_container_logs(&st_out, c, bad_logs[i]));
+        EXPECT_CONTAINS(berth_last_error_message(), "options_json");
+    }
+    static const char *good_logs[] = {"", "{}", "{\"follow\":true,\"since\":0,\"until\":2000000000,\"tail\":10,"
+                                      "\"timestamps\":true,\"stdout\":true,\"stderr\":false}"};
+    for (size_t i = 0; i < sizeof good_logs / sizeof good_logs[0]; i++)
+        EXPECT_STATUS(berth_container_logs(&st_out, c, good_logs[i]), BERTH_ERR_INVALID_HANDLE);
+    static const char *bad_commit[] = {"{", "[]", "\"x\"", "null", "{\"bogus\":1}", "{\"reference\":5}",
+                                       "{\"changes\":\"CMD x\"}", "{\"changes\":[1]}", "{\"pause\":\"no\"}"};
+    for (size_t i = 0; i < sizeof bad_commit / sizeof bad_commit[0]; i++) {
+        EXPECT_INVALID(berth_container_commit(&s, c, bad_commit[i]));
+        EXPECT_CONTAINS(berth_last_error_message(), "options_json");
+    }
+    EXPECT_STATUS(berth_container_commit(&s, c, "{\"reference\":\"example.com/x:1\",\"message\":\"m\",\"author\":\"a\","
+                                                 "\"changes\":[\"CMD [\\\"/bin/sh\\\"]\"],\"pause\":false}"),
+                  BERTH_ERR_INVALID_HANDLE);
+
     /* Empty and blank names. */
     static const char *blank[] = {"", " ", "\t\n"};
     for (size_t i = 0; i < sizeof blank / sizeof blank[0]; i++) {
@@ -1204,6 +1363,13 @@ static void test_daemon_bad_arguments(void) {
         EXPECT_INVALID(berth_runtime_snapshots_mounts(&s, rt, NULL, b));
         EXPECT_INVALID(berth_runtime_snapshots_usage(&s, rt, NULL, b));
         EXPECT_INVALID(berth_runtime_snapshots_remove(rt, NULL, b));
+        EXPECT_INVALID(berth_runtime_push(&st_out, rt, b, NULL));
+        EXPECT_INVALID(berth_runtime_open_pod(&p_out, rt, b));
+        EXPECT_INVALID(berth_container_rename(c, b));
+        EXPECT_CONTAINS(berth_last_error_message(), "name");
+        EXPECT_INVALID(berth_container_export(c, b));
+        EXPECT_INVALID(berth_container_archive(c, b, "/tmp/x.tar"));
+        EXPECT_INVALID(berth_container_archive(c, "/etc", b));
     }
 
     /* Bad UTF-8 in every string argument. */
@@ -1235,6 +1401,17 @@ static void test_daemon_bad_arguments(void) {
         EXPECT_INVALID(berth_container_update_resources(c, bad));
         EXPECT_INVALID(berth_container_exec_output(&o, c, bad, NULL, 0, 0));
         EXPECT_INVALID(berth_container_exec(&e_out, c, bad));
+        EXPECT_INVALID(berth_runtime_push(&st_out, rt, bad, NULL));
+        EXPECT_INVALID(berth_runtime_push(&st_out, rt, "example.com/x:1", bad));
+        EXPECT_INVALID(berth_runtime_create_pod(&p_out, rt, bad));
+        EXPECT_INVALID(berth_runtime_open_pod(&p_out, rt, bad));
+        EXPECT_INVALID(berth_container_logs(&st_out, c, bad));
+        EXPECT_INVALID(berth_container_rename(c, bad));
+        EXPECT_INVALID(berth_container_export(c, bad));
+        EXPECT_INVALID(berth_container_commit(&s, c, bad));
+        EXPECT_INVALID(berth_container_archive(c, bad, "/tmp/x.tar"));
+        EXPECT_INVALID(berth_container_archive(c, "/etc", bad));
+        EXPECT_CONTAINS(berth_last_error_message(), "UTF-8");
     }
 
     /* Resources: an object of known fields. */
@@ -1262,7 +1439,13 @@ static void test_daemon_bad_arguments(void) {
         EXPECT_INVALID(berth_container_kill(c, bad_signals[i]));
         EXPECT_CONTAINS(berth_last_error_message(), "signal");
         EXPECT_INVALID(berth_exec_kill(e, bad_signals[i]));
+        EXPECT_INVALID(berth_pod_kill(p, bad_signals[i]));
+        EXPECT_CONTAINS(berth_last_error_message(), "signal");
     }
+    EXPECT_STATUS(berth_pod_kill(p, 1), BERTH_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(berth_pod_kill(p, 64), BERTH_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(berth_pod_stop(p, UINT32_MAX), BERTH_ERR_INVALID_HANDLE);
+    EXPECT_STATUS(berth_pod_remove(p, false), BERTH_ERR_INVALID_HANDLE);
     EXPECT_STATUS(berth_container_kill(c, 1), BERTH_ERR_INVALID_HANDLE);
     EXPECT_STATUS(berth_container_kill(c, 64), BERTH_ERR_INVALID_HANDLE);
     EXPECT_INVALID(berth_exec_resize(e, 0, 24));
@@ -1281,7 +1464,7 @@ static void test_daemon_bad_arguments(void) {
     }
     EXPECT_STATUS(berth_container_stop(&code, c, UINT32_MAX), BERTH_ERR_INVALID_HANDLE);
     EXPECT(code == 12345);
-    EXPECT(s == NULL && c_out.id == 0 && st_out.id == 0);
+    EXPECT(s == NULL && c_out.id == 0 && st_out.id == 0 && p_out.id == 0);
 #undef EXPECT_INVALID
 }
 

@@ -8,6 +8,11 @@
 
 # Debian packages the harness uses.
 HARNESS_PACKAGES=(containerd runc docker-registry apache2-utils umoci busybox-static skopeo protobuf-compiler)
+# ... and these, installed without their Recommends: docker.io's (needrestart, cgroupfs-mount,
+# apparmor, git...) and podman's (buildah, fuse-overlayfs, slirp4netns, uidmap: rootless
+# only) are of no use here. catatonit is one of podman's: podman builds the pods' infra
+# ("pause") image from it, offline.
+HARNESS_PACKAGES_NO_RECOMMENDS=(docker.io podman catatonit)
 # Credentials of every registry started with --auth.
 HARNESS_REGISTRY_USER=berth
 HARNESS_REGISTRY_PASSWORD=berth-test
@@ -99,14 +104,18 @@ _harness_register() {
 
 # harness_install_packages [EXTRA...]: install the harness's Debian packages that are missing.
 harness_install_packages() {
-  local p missing=()
+  local p missing=() missing_nr=()
   for p in "${HARNESS_PACKAGES[@]}" "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    _harness_installed "$p" || missing+=("$p")
   done
-  ((${#missing[@]})) || return 0
-  _harness_log "installing ${missing[*]}"
+  for p in "${HARNESS_PACKAGES_NO_RECOMMENDS[@]}"; do
+    _harness_installed "$p" || missing_nr+=("$p")
+  done
+  ((${#missing[@]} + ${#missing_nr[@]})) || return 0
+  _harness_log "installing $(printf '%s ' "${missing[@]}" "${missing_nr[@]}")"
   # A subshell, so the policy-rc.d we put in place goes even on failure or interrupt.
-  # (docker-registry's package would start a system registry on :5000 without it.)
+  # (docker-registry's package would start a system registry on :5000 without it, docker.io's
+  # a system dockerd, containerd's a system containerd.)
   (
     policy=/usr/sbin/policy-rc.d
     if [[ ! -e $policy ]]; then
@@ -115,9 +124,15 @@ harness_install_packages() {
       printf '#!/bin/sh\n# put here by berth tests/harness during an install\nexit 101\n' >"$policy"
       chmod 755 "$policy"
     fi # else someone else's (a container image's) policy-rc.d: leave it alone
+    export DEBIAN_FRONTEND=noninteractive
     apt-get update -q &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+      { ((${#missing[@]} == 0)) || apt-get install -y -q "${missing[@]}"; } &&
+      { ((${#missing_nr[@]} == 0)) || apt-get install -y -q --no-install-recommends "${missing_nr[@]}"; }
   ) >&2
+}
+
+_harness_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
 
 # harness_init [DIR]: create the harness directory (a new short one under $TMPDIR or /tmp,
@@ -456,6 +471,421 @@ harness_push_image() {
     { _harness_fail "skopeo copy $tar docker://$ref failed"; return 1; }
 }
 
+# --- dockerd and podman: API daemons on unix sockets --------------------------------------
+
+# _harness_wait_ping SOCK SECONDS PID: poll GET /_ping on the unix socket SOCK until it answers
+# 200 "OK"; fail early when PID is gone.
+_harness_wait_ping() {
+  python3 - "$@" <<'PYEOF'
+import http.client, socket, sys, time
+path, deadline, pid = sys.argv[1], time.time() + float(sys.argv[2]), sys.argv[3]
+class Conn(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(path)
+def alive():
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+while time.time() < deadline and alive():
+    try:
+        c = Conn("localhost", timeout=2)
+        c.request("GET", "/_ping")
+        r = c.getresponse()
+        if r.status == 200 and r.read().strip() == b"OK":
+            sys.exit(0)
+    except Exception:
+        pass
+    time.sleep(0.05)
+sys.exit(1)
+PYEOF
+}
+
+# _harness_timeout: the `timeout SECONDS` prefix when HARNESS_TIMEOUT is set (the teardown sets
+# it: a hung CLI must not hang harness_stop_all), else nothing (an interactive -it keeps its tty).
+_harness_timeout() {
+  HARNESS_TIMEOUT_ARGV=()
+  [[ -n ${HARNESS_TIMEOUT:-} ]] && HARNESS_TIMEOUT_ARGV=(timeout -k 5 "$HARNESS_TIMEOUT")
+  return 0
+}
+
+# harness_docker_archive OCI_TAR NAME: OCI_TAR converted to a docker-archive naming the image
+# NAME (REPO:TAG, default tag latest), beside OCI_TAR (made once, then reused); prints its
+# path. dockerd 20.10 cannot load an oci-archive, and `podman load` takes the name from a
+# docker-archive's RepoTags (an umoci oci-archive would be named localhost/latest:latest).
+harness_docker_archive() {
+  local tar=${1:?usage: harness_docker_archive OCI_TAR NAME} name=${2:?usage: harness_docker_archive OCI_TAR NAME}
+  [[ ${name##*/} == *:* ]] || name=$name:latest
+  local out=${tar%.tar}
+  out=${out%.oci}.$(printf '%s' "$name" | tr -c 'A-Za-z0-9._-' '_').docker.tar
+  if [[ ! -s $out ]]; then
+    local policy=$BERTH_HARNESS_DIR/skopeo-policy.json
+    [[ -f $policy ]] || printf '{"default": [{"type": "insecureAcceptAnything"}]}\n' >"$policy"
+    rm -f "$out.part"
+    if ! TMPDIR=$BERTH_HARNESS_DIR/tmp skopeo --policy "$policy" copy --quiet \
+      "oci-archive:$tar" "docker-archive:$out.part:$name" >&2 || ! mv "$out.part" "$out"; then
+      rm -f "$out.part"
+      _harness_fail "skopeo copy oci-archive:$tar docker-archive:$out.part:$name failed"
+      return 1
+    fi
+  fi
+  printf '%s\n' "$out"
+}
+
+# --- dockerd ------------------------------------------------------------------------------
+
+# harness_docker DIR ARGS...: Debian's docker CLI (/usr/bin/docker) on the dockerd started in
+# DIR; the API version is negotiated; the client's config dir is DIR/client, not ~/.docker.
+harness_docker() {
+  local dir=${1:?usage: harness_docker DIR ARGS...}
+  shift
+  _harness_timeout
+  "${HARNESS_TIMEOUT_ARGV[@]}" env -u DOCKER_HOST -u DOCKER_CONTEXT -u DOCKER_API_VERSION \
+    -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH DOCKER_CONFIG="$dir/client" \
+    /usr/bin/docker -H "unix://$dir/docker.sock" "$@"
+}
+
+# harness_start_dockerd DIR CONTAINERD_SOCK: dockerd (20.10) on DIR/docker.sock with that
+# containerd (its namespace moby), data root DIR/root, exec root DIR/exec, storage driver
+# overlay2; no iptables, bridge, masquerading or ip_forward, and its own daemon.json: it changes
+# no global state of the host. Exports BERTH_TEST_DOCKER (the socket's path) and
+# BERTH_TEST_DOCKER_ROOT (the data root).
+harness_start_dockerd() {
+  local dir
+  dir=$(_harness_sub "${1:?usage: harness_start_dockerd DIR CONTAINERD_SOCK}") || return 1
+  local ctd=${2:?usage: harness_start_dockerd DIR CONTAINERD_SOCK}
+  [[ -S $ctd ]] || { _harness_fail "no containerd socket at $ctd"; return 1; }
+  local sock=$dir/docker.sock
+  ((${#sock} + 6 < 108)) || { _harness_fail "$sock is too long for a unix socket"; return 1; }
+  mkdir -p "$dir/root" "$dir/exec" "$dir/client"
+  # --config-file: /etc/docker/daemon.json is never read. deprecated-key-path: dockerd 20.10
+  # writes /etc/docker/key.json otherwise.
+  cat >"$dir/daemon.json" <<EOF
+{
+  "storage-driver": "overlay2",
+  "deprecated-key-path": "$dir/key.json",
+  "iptables": false,
+  "ip6tables": false,
+  "ip-forward": false,
+  "ip-masq": false,
+  "bridge": "none",
+  "userland-proxy": false,
+  "live-restore": false,
+  "exec-opts": ["native.cgroupdriver=cgroupfs"],
+  "log-level": "info"
+}
+EOF
+  # The command line, one argument a line, for harness_restart_dockerd. DIR/docker.pid is
+  # dockerd's own PID file; DIR/dockerd.pid the harness's.
+  printf '%s\n' dockerd --config-file "$dir/daemon.json" --data-root "$dir/root" \
+    --exec-root "$dir/exec" --pidfile "$dir/docker.pid" -H "unix://$sock" \
+    --containerd "$ctd" >"$dir/cmdline"
+  _harness_register dockerd "$dir"
+  _harness_launch_dockerd "$dir" || return 1
+  local driver
+  driver=$(harness_docker "$dir" info --format '{{.Driver}}' 2>&1) ||
+    { _harness_fail "docker info failed: $driver" "$dir/dockerd.log"; return 1; }
+  [[ $driver == overlay2 ]] ||
+    { _harness_fail "dockerd's storage driver is '$driver', not overlay2" "$dir/dockerd.log"; return 1; }
+  export BERTH_TEST_DOCKER=$sock BERTH_TEST_DOCKER_ROOT=$dir/root
+}
+
+# _harness_launch_dockerd DIR: start dockerd with DIR/cmdline, wait for /_ping (30 s).
+_harness_launch_dockerd() {
+  local dir=$1 cmd=() old
+  mapfile -t cmd <"$dir/cmdline"
+  # dockerd refuses to start while its PID file names a live process: after a SIGKILL that
+  # PID may have been reused by another.
+  old=$(cat "$dir/docker.pid" 2>/dev/null) || old=
+  if [[ -n $old ]] && ! _harness_owns "$old" "$dir/daemon.json"; then rm -f "$dir/docker.pid"; fi
+  _harness_spawn "$dir/dockerd.pid" "$dir/dockerd.log" "${cmd[@]}" || return 1
+  local pid
+  pid=$(cat "$dir/dockerd.pid")
+  _harness_wait_ping "$dir/docker.sock" 30 "$pid" && return 0
+  if _harness_alive "$pid"; then
+    _harness_fail "dockerd did not answer /_ping on $dir/docker.sock within 30 s" "$dir/dockerd.log"
+  else
+    wait "$pid" 2>/dev/null || true
+    _harness_fail "dockerd exited at start" "$dir/dockerd.log"
+  fi
+}
+
+# harness_restart_dockerd DIR: stop that dockerd (SIGTERM: it stops its running containers,
+# which takes each one's stop timeout, 10 s by default, when it ignores SIGTERM; SIGKILL after
+# 30 s) and start it again with the same flags. Its containers are then stopped (no
+# live-restore), not removed.
+harness_restart_dockerd() {
+  local dir
+  dir=$(_harness_sub "${1:?usage: harness_restart_dockerd DIR}") || return 1
+  [[ -f $dir/cmdline ]] || { _harness_fail "no dockerd was started in $dir"; return 1; }
+  local pid
+  pid=$(cat "$dir/dockerd.pid" 2>/dev/null) || pid=
+  if [[ -n $pid ]] && _harness_owns "$pid" "$dir/daemon.json"; then
+    _harness_terminate "$pid" 30
+  fi
+  printf '=== restarted by the harness at %s ===\n' "$(date +%T.%N)" >>"$dir/dockerd.log"
+  _harness_launch_dockerd "$dir"
+}
+
+# harness_docker_load_image DIR OCI_TAR NAME: load the image into the dockerd of DIR as NAME
+# (REPO:TAG, default tag latest) through a docker-archive; checks that NAME is listed.
+harness_docker_load_image() {
+  local dir=${1:?usage: harness_docker_load_image DIR OCI_TAR NAME} tar=${2:?} name=${3:?}
+  [[ ${name##*/} == *:* ]] || name=$name:latest
+  local archive out
+  archive=$(harness_docker_archive "$tar" "$name") || return 1
+  out=$(harness_docker "$dir" load -i "$archive" 2>&1) ||
+    { _harness_fail "docker load -i $archive failed: $out" "$dir/dockerd.log"; return 1; }
+  out=$(harness_docker "$dir" image ls --format '{{.Repository}}:{{.Tag}}' 2>&1)
+  grep -qxF "$name" <<<"$out" ||
+    { _harness_fail "after docker load, $name is not in: $(tr '\n' ' ' <<<"$out")"; return 1; }
+}
+
+# _harness_stop_dockerd DIR: remove its containers while it answers, then stop it. Its tasks
+# left in containerd (namespace moby) are killed by _harness_stop_containerd, which runs after.
+_harness_stop_dockerd() {
+  local dir=$1 pid ids
+  pid=$(cat "$dir/dockerd.pid" 2>/dev/null) || pid=
+  [[ -n $pid ]] && _harness_owns "$pid" "$dir/daemon.json" || return 0
+  if ids=$(HARNESS_TIMEOUT=10 harness_docker "$dir" ps -aq 2>/dev/null) && [[ -n $ids ]]; then
+    # shellcheck disable=SC2086 # IDs, one a line
+    HARNESS_TIMEOUT=60 harness_docker "$dir" rm -f $ids >/dev/null 2>&1 ||
+      _harness_log "docker rm -f of the containers left on $dir/docker.sock failed"
+  fi
+  _harness_terminate "$pid" 20
+}
+
+# --- podman -------------------------------------------------------------------------------
+
+# What podman must not see of the caller's environment: CONTAINER_HOST would make the CLI a
+# remote client; DOCKER_CONFIG and REGISTRY_AUTH_FILE name the auth file (podman fails when the
+# file is missing).
+HARNESS_PODMAN_UNSET=(-u CONTAINER_HOST -u CONTAINER_CONNECTION -u CONTAINER_SSHKEY -u DOCKER_CONFIG -u REGISTRY_AUTH_FILE)
+
+# harness_podman DIR ARGS...: the podman CLI (local, not remote) on the storage and config of
+# the service started in DIR: what the service sees, the CLI sees, and the other way round.
+harness_podman() {
+  local dir=${1:?usage: harness_podman DIR ARGS...}
+  shift
+  _harness_timeout
+  "${HARNESS_TIMEOUT_ARGV[@]}" env "${HARNESS_PODMAN_UNSET[@]}" \
+    CONTAINERS_CONF="$dir/containers.conf" CONTAINERS_STORAGE_CONF="$dir/storage.conf" \
+    CONTAINERS_REGISTRIES_CONF="$dir/registries.conf" TMPDIR="$dir/tmp" podman "$@"
+}
+
+# harness_start_podman DIR: Podman's API service (Docker-compatible API 1.41 and libpod API
+# v4, pods included) on DIR/podman.sock; storage (overlay) in DIR/storage (graphroot) and
+# DIR/run (runroot), libpod's tmp dir DIR/tmp, file locks (not /dev/shm), netavark configs in
+# DIR/net, its own containers.conf, storage.conf and registries.conf: never /etc/containers'
+# nor /var/lib/containers' state. Containers default to network none. Builds the pods' infra
+# image (localhost/podman-pause, from catatonit) by creating and removing a pod. Exports
+# BERTH_TEST_PODMAN (the socket's path) and BERTH_TEST_PODMAN_ROOT (the graphroot).
+harness_start_podman() {
+  local dir
+  dir=$(_harness_sub "${1:?usage: harness_start_podman DIR}") || return 1
+  local sock=$dir/podman.sock
+  ((${#sock} + 6 < 108)) || { _harness_fail "$sock is too long for a unix socket"; return 1; }
+  mkdir -p "$dir/storage" "$dir/run" "$dir/tmp" "$dir/net"
+  # default_ulimits is REQUIRED here (no CAP_SYS_RESOURCE: "error setting rlimit type 7"
+  # otherwise). netns "none" is the default of the libpod API (containers and pods); the
+  # Docker-compatible API ignores it and uses the bridge network "podman": pass NetworkMode
+  # "none" there. lock_type "file": locks in DIR/tmp/locks, not in /dev/shm/libpod_lock shared
+  # with every other podman of the host. infra_image unset: podman builds
+  # localhost/podman-pause:VERSION from catatonit, offline. The events log is never rotated:
+  # the teardown reads the IDs of the pods from it.
+  cat >"$dir/containers.conf" <<EOF
+# written by berth tests/harness/lib.sh
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+log_driver = "k8s-file"
+netns = "none"
+
+[network]
+network_backend = "netavark"
+network_config_dir = "$dir/net"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_max_size = "0"
+runtime = "runc"
+tmp_dir = "$dir/tmp"
+image_copy_tmp_dir = "$dir/tmp"
+lock_type = "file"
+EOF
+  cat >"$dir/storage.conf" <<EOF
+# written by berth tests/harness/lib.sh
+[storage]
+driver = "overlay"
+runroot = "$dir/run"
+graphroot = "$dir/storage"
+EOF
+  # No search registries; the harness's registries started before (plain HTTP) are insecure,
+  # so that the Docker-compatible API, which has no tlsVerify, pulls from them.
+  local r
+  {
+    printf '# written by berth tests/harness/lib.sh\nunqualified-search-registries = []\n'
+    for r in ${BERTH_TEST_REGISTRY:-} ${BERTH_TEST_REGISTRY_AUTH:-}; do
+      printf '\n[[registry]]\nlocation = "%s"\ninsecure = true\n' "$r"
+    done
+  } >"$dir/registries.conf"
+  # What netavark would leave in the host's firewall and sysctls if a test used a bridge
+  # network anyway: the teardown removes what was not there before.
+  _harness_netavark_chains >"$dir/netavark-chains.before"
+  cat /proc/sys/net/ipv4/ip_forward >"$dir/ip_forward.before" 2>/dev/null
+  _harness_register podman "$dir"
+  _harness_launch_podman "$dir" || return 1
+  # The pods' infra image, built now (about 0.3 s) so that the image list does not change
+  # under the tests when the first pod is made.
+  local out
+  out=$(harness_podman "$dir" pod create --name berth-harness-warmup 2>&1 &&
+    harness_podman "$dir" pod rm -f berth-harness-warmup 2>&1) ||
+    { _harness_fail "podman could not create a pod (its infra image is built from catatonit): $out" "$dir/podman.log"; return 1; }
+  export BERTH_TEST_PODMAN=$sock BERTH_TEST_PODMAN_ROOT=$dir/storage
+}
+
+# _harness_launch_podman DIR: start the service, wait for /_ping (30 s).
+_harness_launch_podman() {
+  local dir=$1
+  _harness_spawn "$dir/podman.pid" "$dir/podman.log" env "${HARNESS_PODMAN_UNSET[@]}" \
+    CONTAINERS_CONF="$dir/containers.conf" CONTAINERS_STORAGE_CONF="$dir/storage.conf" \
+    CONTAINERS_REGISTRIES_CONF="$dir/registries.conf" TMPDIR="$dir/tmp" \
+    podman system service --time=0 "unix://$dir/podman.sock" || return 1
+  local pid
+  pid=$(cat "$dir/podman.pid")
+  _harness_wait_ping "$dir/podman.sock" 30 "$pid" && return 0
+  if _harness_alive "$pid"; then
+    _harness_fail "podman system service did not answer /_ping on $dir/podman.sock within 30 s" "$dir/podman.log"
+  else
+    wait "$pid" 2>/dev/null || true
+    _harness_fail "podman system service exited at start" "$dir/podman.log"
+  fi
+}
+
+# harness_restart_podman DIR: stop the service (SIGTERM, SIGKILL after 10 s) and start it again.
+# Containers live on (each has its conmon).
+harness_restart_podman() {
+  local dir
+  dir=$(_harness_sub "${1:?usage: harness_restart_podman DIR}") || return 1
+  [[ -f $dir/containers.conf ]] || { _harness_fail "no podman was started in $dir"; return 1; }
+  local pid
+  pid=$(cat "$dir/podman.pid" 2>/dev/null) || pid=
+  if [[ -n $pid ]] && _harness_owns "$pid" "$dir/podman.sock"; then
+    _harness_terminate "$pid" 10
+  fi
+  printf '=== restarted by the harness at %s ===\n' "$(date +%T.%N)" >>"$dir/podman.log"
+  _harness_launch_podman "$dir"
+}
+
+# harness_podman_load_image DIR OCI_TAR NAME: load the image into the podman of DIR as NAME
+# (REPO:TAG, default tag latest) through a docker-archive; checks that NAME is listed.
+harness_podman_load_image() {
+  local dir=${1:?usage: harness_podman_load_image DIR OCI_TAR NAME} tar=${2:?} name=${3:?}
+  [[ ${name##*/} == *:* ]] || name=$name:latest
+  local archive out
+  archive=$(harness_docker_archive "$tar" "$name") || return 1
+  out=$(harness_podman "$dir" load -q -i "$archive" 2>&1) ||
+    { _harness_fail "podman load -i $archive failed: $out"; return 1; }
+  out=$(harness_podman "$dir" image ls --format '{{.Repository}}:{{.Tag}}' 2>&1)
+  grep -qxF "$name" <<<"$out" ||
+    { _harness_fail "after podman load, $name is not in: $(tr '\n' ' ' <<<"$out")"; return 1; }
+}
+
+# _harness_netavark_chains: "COMMAND TABLE CHAIN" for every NETAVARK* chain in the host's
+# iptables and ip6tables (netavark 1.4 uses iptables, through nftables' compatibility).
+_harness_netavark_chains() {
+  local cmd t
+  for cmd in iptables ip6tables; do
+    command -v "$cmd" >/dev/null 2>&1 || continue
+    for t in filter nat mangle; do
+      "$cmd" -w 5 -t "$t" -S 2>/dev/null |
+        awk -v c="$cmd" -v t="$t" '$1 == "-N" && $2 ~ /^NETAVARK/ {print c, t, $2}'
+    done
+  done
+}
+
+# _harness_netavark_cleanup DIR: when a test used a bridge network (netavark then adds NETAVARK*
+# chains and jumps to them to the host's firewall, and sets ip_forward to 1), remove the chains
+# that were not there when the service started, and put ip_forward back.
+_harness_netavark_cleanup() {
+  local dir=$1 now before line cmd t chain
+  [[ -f $dir/netavark-chains.before ]] || return 0
+  now=$(_harness_netavark_chains)
+  before=$(cat "$dir/netavark-chains.before")
+  local new=()
+  while read -r line; do
+    [[ -n $line ]] && ! grep -qxF "$line" <<<"$before" && new+=("$line")
+  done <<<"$now"
+  ((${#new[@]})) || return 0
+  _harness_log "a test used a bridge network on podman (use network none): removing the netavark chains it left: $(printf '%s, ' "${new[@]}")"
+  # The rules jumping to a new chain (by number, last first), then the chains.
+  for line in "${new[@]}"; do
+    read -r cmd t chain <<<"$line"
+    local from num
+    while read -r from num; do
+      [[ -n $from ]] && "$cmd" -w 5 -t "$t" -D "$from" "$num" 2>/dev/null
+    done < <("$cmd" -w 5 -t "$t" -S 2>/dev/null | awk -v c="$chain" '
+      $1 == "-A" { n[$2]++; for (i = 3; i < NF; i++) if (($i == "-j" || $i == "-g") && $(i + 1) == c) print $2, n[$2] }' | sort -k1,1 -k2,2nr)
+  done
+  for line in "${new[@]}"; do read -r cmd t chain <<<"$line"; "$cmd" -w 5 -t "$t" -F "$chain" 2>/dev/null; done
+  for line in "${new[@]}"; do read -r cmd t chain <<<"$line"; "$cmd" -w 5 -t "$t" -X "$chain" 2>/dev/null; done
+  if [[ $(cat "$dir/ip_forward.before" 2>/dev/null) == 0 && $(cat /proc/sys/net/ipv4/ip_forward) == 1 ]]; then
+    _harness_log "putting net.ipv4.ip_forward back to 0"
+    echo 0 >/proc/sys/net/ipv4/ip_forward
+  fi
+  return 0
+}
+
+# _harness_stop_podman DIR: remove its pods and containers (CLI, whether the service answers or
+# not), stop the service, end the conmons of DIR (each exec leaves one, `--exit-delay 300`) and
+# the runc containers whose bundle is in DIR, undo what a bridge network left.
+_harness_stop_podman() {
+  local dir=$1 pid p args
+  HARNESS_TIMEOUT=60 harness_podman "$dir" pod rm -a -f -t 0 >/dev/null 2>&1 ||
+    _harness_log "podman pod rm -af in $dir failed"
+  HARNESS_TIMEOUT=60 harness_podman "$dir" rm -a -f -t 0 >/dev/null 2>&1 ||
+    _harness_log "podman rm -af in $dir failed"
+  pid=$(cat "$dir/podman.pid" 2>/dev/null) || pid=
+  [[ -n $pid ]] && _harness_owns "$pid" "$dir/podman.sock" && _harness_terminate "$pid" 10
+  local conmons=()
+  for p in /proc/[0-9]*; do
+    { mapfile -d '' -t args <"$p/cmdline"; } 2>/dev/null || continue
+    ((${#args[@]})) && [[ ${args[0]##*/} == conmon ]] || continue
+    [[ " ${args[*]} " == *" $dir/"* ]] || continue
+    conmons+=("${p#/proc/}")
+  done
+  # Their containers are gone (or would not go): SIGKILL, all at once. (Each exec leaves one
+  # for 300 s.)
+  for pid in "${conmons[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  for pid in "${conmons[@]}"; do _harness_terminate "$pid" 2; done
+  # podman runs runc with its default root, /run/runc, shared with other users of runc: a
+  # container there is removed only when its bundle is in DIR.
+  local state id
+  for id in /run/runc/*/state.json; do
+    [[ -f $id ]] || continue
+    id=${id%/state.json} id=${id##*/}
+    state=$(runc --root /run/runc state "$id" 2>/dev/null) || continue
+    [[ $state == *"\"bundle\": \"$dir/"* ]] || continue
+    _harness_log "removing leftover podman container $id (runc root /run/runc)"
+    runc --root /run/runc delete --force "$id" >/dev/null 2>&1 || true
+  done
+  # With cgroupfs on cgroups v1, podman leaves each started pod's cgroup in the name=systemd
+  # and unified hierarchies: remove those of the pods this podman made (its events log names
+  # them); rmdir removes only empty cgroups.
+  local cg
+  for id in $(grep -F '"Type":"pod"' "$dir/tmp/events/events.log" 2>/dev/null | grep -F '"Status":"create"' |
+    grep -o '"ID":"[0-9a-f]*"' | cut -d'"' -f4 | sort -u); do
+    for cg in /sys/fs/cgroup/*/libpod_parent/"$id" /sys/fs/cgroup/libpod_parent/"$id"; do
+      [[ -d $cg ]] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
+  done
+  _harness_netavark_cleanup "$dir"
+  return 0
+}
+
 # --- teardown -----------------------------------------------------------------------------
 
 # _harness_unmount_under DIR: unmount everything mounted below DIR, deepest first.
@@ -488,6 +918,8 @@ harness_stop_all() {
     kind=${lines[i]%% *} dir=${lines[i]#* }
     case $kind in
       containerd) _harness_stop_containerd "$dir" ;;
+      dockerd) _harness_stop_dockerd "$dir" ;;
+      podman) _harness_stop_podman "$dir" ;;
       registry)
         pid=$(cat "$dir/registry.pid" 2>/dev/null) || pid=
         [[ -n $pid ]] && _harness_owns "$pid" "$dir/config.yml" && _harness_terminate "$pid" 10

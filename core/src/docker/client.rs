@@ -181,7 +181,10 @@ pub fn kind_of_status(status: u16, message: &str) -> ErrorKind {
         400 => ErrorKind::InvalidArgument,
         401 | 403 => ErrorKind::PermissionDenied,
         404 => ErrorKind::NotFound,
-        409 | 304 => ErrorKind::Conflict,
+        409 | 304 => match kind_of_message(message) {
+            Some(ErrorKind::AlreadyExists) => ErrorKind::AlreadyExists,
+            _ => ErrorKind::Conflict,
+        },
         _ => kind_of_message(message).unwrap_or(ErrorKind::Internal),
     }
 }
@@ -196,14 +199,25 @@ pub fn kind_of_message(message: &str) -> Option<ErrorKind> {
         || m.contains("no basic auth credentials")
     {
         Some(ErrorKind::PermissionDenied)
-    } else if m.contains("no such") || m.contains("not found") || m.contains("manifest unknown") {
+    } else if m.contains("already in use") || m.contains("already exists") {
+        Some(ErrorKind::AlreadyExists)
+    } else if m.contains("no such")
+        || m.contains("not found")
+        || m.contains("manifest unknown")
+        || m.contains("does not exist")
+        || m.contains("not known")
+    {
         Some(ErrorKind::NotFound)
     } else if m.contains("is not running")
+        || m.contains("is running")
+        || m.contains("state improper")
         || m.contains("is already")
         || m.contains("is paused")
         || m.contains("in use")
     {
         Some(ErrorKind::Conflict)
+    } else if m.contains("invalid argument") || m.contains("invalid reference") {
+        Some(ErrorKind::InvalidArgument)
     } else if m.contains("connection refused") || m.contains("no route to host") {
         Some(ErrorKind::Unavailable)
     } else {
@@ -260,6 +274,9 @@ mod tests {
         assert_eq!(kind_of_status(404, ""), ErrorKind::NotFound);
         assert_eq!(kind_of_status(500, "container abc is not running"), ErrorKind::Conflict);
         assert_eq!(kind_of_status(500, "boom"), ErrorKind::Internal);
+        assert_eq!(kind_of_status(409, "the name \"/x\" is already in use"), ErrorKind::AlreadyExists);
+        assert_eq!(kind_of_status(409, "container is paused"), ErrorKind::Conflict);
+        assert_eq!(kind_of_status(500, "names must match: invalid argument"), ErrorKind::InvalidArgument);
     }
 
     #[test]

@@ -268,7 +268,7 @@ pub async fn list(s: &Shared, filters: &[String]) -> Result<Vec<ContainerSummary
         .into_iter()
         .map(|c| {
             let id = c.id.unwrap_or_default();
-            let status = c.state.map(|st| status_of(&st.to_string())).unwrap_or(ContainerStatus::Unknown);
+            let status = c.state.map(|st| status_of(st.as_ref())).unwrap_or(ContainerStatus::Unknown);
             ContainerSummary {
                 pod: None,
                 names: c.names.unwrap_or_default().into_iter().map(|n| n.trim_start_matches('/').to_string()).collect(),
@@ -344,19 +344,25 @@ fn real_time(t: Option<String>) -> Option<String> {
     t.filter(|t| !t.is_empty() && !t.starts_with("0001-01-01"))
 }
 
+/// The daemon resolves a container reference by the same rules berth uses (an exact ID,
+/// an exact name, else a unique ID prefix): one inspect, no listing.
 pub async fn open(s: &Arc<Shared>, pattern: &str) -> Result<DockerContainer> {
-    if pattern.is_empty() {
-        return Err(Error::invalid("open container: empty name"));
+    if pattern.is_empty() || pattern.contains('/') || pattern.contains('?') {
+        return Err(Error::invalid(format!("open container {pattern:?}: not an ID or a name")));
     }
-    let all = list(s, &[]).await?;
-    let exact: Vec<&ContainerSummary> =
-        all.iter().filter(|c| c.id == pattern || c.names.iter().any(|n| n == pattern)).collect();
-    let found: Vec<&ContainerSummary> =
-        if exact.is_empty() { all.iter().filter(|c| c.id.starts_with(pattern)).collect() } else { exact };
-    match found.as_slice() {
-        [one] => Ok(DockerContainer { shared: s.clone(), id: one.id.clone() }),
-        [] => Err(Error::not_found(format!("container {pattern:?} on {}: no container matches", s.client.endpoint))),
-        many => Err(Error::ambiguous(format!("container {pattern:?}"), many.iter().map(|c| c.id.clone()).collect())),
+    let api = s.client.api().await?;
+    match api.inspect_container(pattern, None).await {
+        Ok(i) => Ok(DockerContainer { shared: s.clone(), id: i.id.unwrap_or_else(|| pattern.to_string()) }),
+        Err(e) => {
+            let e = s.client.error(format!("container {pattern:?} on {}", s.client.endpoint), e);
+            if e.message().contains("multiple") {
+                // "multiple IDs found with provided prefix": list them.
+                let all = list(s, &[]).await?;
+                let ids = all.into_iter().filter(|c| c.id.starts_with(pattern)).map(|c| c.id).collect();
+                return Err(Error::ambiguous(format!("container {pattern:?}"), ids));
+            }
+            Err(e)
+        }
     }
 }
 
@@ -416,7 +422,7 @@ async fn info_of(s: &Shared, id: &str) -> Result<ContainerInfo> {
     let status = if st.paused == Some(true) {
         ContainerStatus::Paused
     } else {
-        st.status.map(|x| status_of(&x.to_string())).unwrap_or(ContainerStatus::Unknown)
+        st.status.map(|x| status_of(x.as_ref())).unwrap_or(ContainerStatus::Unknown)
     };
     let stopped = status == ContainerStatus::Stopped;
     let config = i.config.clone().unwrap_or_default();
@@ -600,12 +606,7 @@ impl Container for DockerContainer {
         let what = self.what("delete");
         self.run(move |s, id| async move {
             let api = s.client.api().await?;
-            if !force {
-                let status = info_of(&s, &id).await?.summary.state.status;
-                if matches!(status, ContainerStatus::Running | ContainerStatus::Paused) {
-                    return Err(Error::new(ErrorKind::Conflict, format!("{what}: it is running (stop it, or force)")));
-                }
-            }
+            // Without force the daemon refuses a running container itself (409).
             api.remove_container(&id, Some(RemoveContainerOptions { force, v: true, link: false }))
                 .await
                 .map_err(|e| s.client.error(&what, e))
@@ -742,8 +743,16 @@ impl Container for DockerContainer {
     async fn attach(&self) -> Result<Arc<dyn ExecSession>> {
         let session = self
             .run(|s, id| async move {
-                let config = inspect_raw(&s, &id).await?.config.unwrap_or_default();
-                attach(&s, &id, config.open_stdin.unwrap_or(false), config.tty.unwrap_or(false)).await
+                let info = info_of(&s, &id).await?;
+                if !matches!(info.summary.state.status, ContainerStatus::Created | ContainerStatus::Running) {
+                    return Err(Error::new(
+                        ErrorKind::Conflict,
+                        format!("attach to container {}: it is not running", short(&id)),
+                    ));
+                }
+                let config = info.native.get("Config").cloned().unwrap_or_default();
+                let flag = |k: &str| config.get(k).and_then(Value::as_bool).unwrap_or(false);
+                attach(&s, &id, flag("OpenStdin"), flag("Tty")).await
             })
             .await?;
         Ok(Arc::new(session))

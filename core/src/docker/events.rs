@@ -22,6 +22,13 @@ pub async fn subscribe(s: &std::sync::Arc<Shared>, filters: &[String]) -> Result
     for f in filters {
         let (k, v) =
             f.split_once('=').ok_or_else(|| Error::invalid(format!("event filter {f:?}: expected key=value")))?;
+        // Podman filters on its own action names (died, remove) though it reports
+        // Docker's (die, destroy) on this API.
+        let v = match (s.kind, k, v) {
+            (crate::model::RuntimeKind::Podman, "event", "die") => "died",
+            (crate::model::RuntimeKind::Podman, "event", "destroy") => "remove",
+            _ => v,
+        };
         map.entry(k.to_string()).or_default().push(v.to_string());
     }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
