@@ -189,6 +189,12 @@ pub fn kind_of_status(status: u16, message: &str) -> ErrorKind {
     }
 }
 
+/// The error of `what` that a daemon reported inside a stream (pull, push, load),
+/// where no status says its kind: the message's, else `default`.
+pub fn stream_failure(what: &str, message: &str, default: ErrorKind) -> Error {
+    Error::new(kind_of_message(message).unwrap_or(default), format!("{what}: {message}"))
+}
+
 /// A kind recognised from a daemon's message, for the statuses and stream errors that
 /// do not carry one (Podman answers 500 for many of them).
 pub fn kind_of_message(message: &str) -> Option<ErrorKind> {

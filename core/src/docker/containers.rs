@@ -471,14 +471,7 @@ fn overlay_dirs(s: &Shared, i: &bollard::models::ContainerInspectResponse) -> Op
     if driver.name != "overlay2" && driver.name != "overlay" {
         return None;
     }
-    let upper = driver.data.get("UpperDir")?;
-    let mut dirs: Vec<std::path::PathBuf> = driver
-        .data
-        .get("LowerDir")
-        .map(|l| l.split(':').filter(|p| !p.is_empty()).map(std::path::PathBuf::from).collect())
-        .unwrap_or_default();
-    dirs.reverse();
-    dirs.push(upper.into());
+    let dirs = super::overlay_dirs(driver)?;
     dirs.iter().all(|d| std::fs::read_dir(d).is_ok()).then_some(dirs)
 }
 
@@ -568,8 +561,9 @@ impl Container for DockerContainer {
             let api = s.client.api().await?;
             // Docker's grace period is whole seconds; round up, never to less than asked.
             let t = grace.as_millis().div_ceil(1000).min(i32::MAX as u128) as i32;
-            let running = info_of(&s, &id).await?.summary.state.status;
-            if !matches!(running, ContainerStatus::Running | ContainerStatus::Paused) {
+            // The state alone (info_of would also ask libpod for the pod).
+            let state = inspect_raw(&s, &id).await?.state.unwrap_or_default();
+            if state.running != Some(true) {
                 return Err(Error::new(ErrorKind::Conflict, format!("{what}: it is not running")));
             }
             api.stop_container(&id, Some(StopContainerOptions { t: Some(t), signal: None }))
@@ -804,7 +798,7 @@ impl Container for DockerContainer {
             let (repo, tag) = match &options.reference {
                 Some(r) => {
                     crate::reference::Reference::parse(r).map_err(|e| e.context(&what))?;
-                    let (repo, tag) = split_reference(r);
+                    let (repo, tag) = super::images::split_tag(r);
                     (Some(repo), Some(tag))
                 }
                 None => (None, None),
@@ -838,14 +832,6 @@ impl Container for DockerContainer {
             super::write_stream_to(&s.client, &what, Box::pin(stream), &dest).await
         })
         .await
-    }
-}
-
-/// `repo[:tag]` → (repo, tag); `latest` when absent.
-fn split_reference(r: &str) -> (String, String) {
-    match r.rfind(':') {
-        Some(i) if !r[i..].contains('/') => (r[..i].to_string(), r[i + 1..].to_string()),
-        _ => (r.to_string(), "latest".to_string()),
     }
 }
 

@@ -24,6 +24,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use super::client::stream_failure;
 use super::libpod::encode;
 use super::{image_digest, real_names, Shared};
 use crate::digest::Digest;
@@ -105,14 +106,7 @@ fn direct_layers(inspect: &bollard::models::ImageInspect) -> Result<Vec<(Digest,
     if driver.name != "overlay2" && driver.name != "overlay" {
         return Err(unsupported(&format!("storage driver {:?} (overlay2 and overlay are read directly)", driver.name)));
     }
-    let upper = driver.data.get("UpperDir").ok_or_else(|| unsupported("no UpperDir in the driver data"))?;
-    let mut dirs: Vec<PathBuf> = driver
-        .data
-        .get("LowerDir")
-        .map(|l| l.split(':').filter(|p| !p.is_empty()).map(PathBuf::from).collect())
-        .unwrap_or_default();
-    dirs.reverse(); // LowerDir lists the top first
-    dirs.push(PathBuf::from(upper));
+    let dirs = super::overlay_dirs(driver).ok_or_else(|| unsupported("no UpperDir in the driver data"))?;
     let diff_ids: Vec<Digest> = inspect
         .root_fs
         .as_ref()
@@ -296,10 +290,7 @@ pub async fn pull(
         while let Some(item) = stream.next().await {
             let info = item.map_err(|e| s.client.error(&what, e))?;
             if let Some(err) = info.error_detail.and_then(|d| d.message) {
-                return Err(Error::new(
-                    crate::docker::client::kind_of_message(&err).unwrap_or(ErrorKind::Internal),
-                    format!("{what}: {err}"),
-                ));
+                return Err(stream_failure(&what, &err, ErrorKind::Internal));
             }
             send_progress(&progress, info.id.as_deref(), info.status.as_deref(), info.progress_detail.as_ref());
         }
@@ -332,12 +323,7 @@ async fn pull_libpod(
     let auth = credentials(s, options.username.clone(), options.password.clone(), &registry_of(reference));
     let lines = s.libpod(&what)?.json_lines(&what, http::Method::POST, &path, auth.as_ref()).await?;
     for doc in lines {
-        if let Some(err) = doc.get("error").and_then(Value::as_str).filter(|e| !e.is_empty()) {
-            return Err(Error::new(
-                crate::docker::client::kind_of_message(err).unwrap_or(ErrorKind::Internal),
-                format!("{what}: {err}"),
-            ));
-        }
+        libpod_error(&what, &doc)?;
         // "Copying blob sha256:ab12...", "Copying config sha256:..."
         if let (Some(tx), Some(line)) = (progress, doc.get("stream").and_then(Value::as_str)) {
             if let Some(digest) = line.split_whitespace().find(|w| w.starts_with("sha256:")) {
@@ -349,6 +335,14 @@ async fn pull_libpod(
         }
     }
     Ok(())
+}
+
+/// A libpod progress document that reports a failure (`{"error": "..."}`).
+fn libpod_error(what: &str, doc: &Value) -> Result<()> {
+    match doc.get("error").and_then(Value::as_str).filter(|e| !e.is_empty()) {
+        Some(err) => Err(stream_failure(what, err, ErrorKind::Internal)),
+        None => Ok(()),
+    }
 }
 
 pub async fn push(
@@ -363,25 +357,14 @@ pub async fn push(
     if options.plain_http && s.kind == RuntimeKind::Podman {
         let path = format!("/images/{}/push?destination={}&tlsVerify=false", encode(reference), encode(reference));
         let lines = s.libpod(&what)?.json_lines(&what, http::Method::POST, &path, auth.as_ref()).await?;
-        for doc in lines {
-            if let Some(err) = doc.get("error").and_then(Value::as_str).filter(|e| !e.is_empty()) {
-                return Err(Error::new(
-                    crate::docker::client::kind_of_message(err).unwrap_or(ErrorKind::Internal),
-                    format!("{what}: {err}"),
-                ));
-            }
-        }
-        return Ok(());
+        return lines.iter().try_for_each(|doc| libpod_error(&what, doc));
     }
     let api = s.client.api().await?;
     let mut stream = api.push_image(&repo, Some(PushImageOptions { tag: Some(tag), platform: None }), auth);
     while let Some(item) = stream.next().await {
         let info = item.map_err(|e| s.client.error(&what, e))?;
         if let Some(err) = info.error_detail.and_then(|d| d.message) {
-            return Err(Error::new(
-                crate::docker::client::kind_of_message(&err).unwrap_or(ErrorKind::Internal),
-                format!("{what}: {err}"),
-            ));
+            return Err(stream_failure(&what, &err, ErrorKind::Internal));
         }
         // Push progress has the layer ID only in the status line's `id`, which bollard's
         // PushImageInfo drops: the status alone is reported, with the counts.
@@ -392,7 +375,7 @@ pub async fn push(
 
 /// `repo[:tag]` → (repo, tag), tag `latest` when absent (a `:` in the registry's port
 /// is not a tag).
-fn split_tag(reference: &str) -> (String, String) {
+pub(super) fn split_tag(reference: &str) -> (String, String) {
     let reference = reference.split('@').next().unwrap_or(reference);
     match reference.rfind(':') {
         Some(i) if !reference[i..].contains('/') => (reference[..i].to_string(), reference[i + 1..].to_string()),
@@ -417,13 +400,19 @@ pub async fn tag(s: &Shared, source: &str, target: &str) -> Result<()> {
         .map_err(|e| s.client.error(format!("tag {} as {target}", image.describe()), e))
 }
 
+/// True when `pattern` found `image` by its ID (a digest, or a hex prefix of it) rather
+/// than by one of its names.
+fn names_by_id(pattern: &str, image: &ImageSummary) -> bool {
+    pattern.parse::<Digest>().is_ok() || image.id.hex().starts_with(pattern)
+}
+
 /// A name removes that name (the image goes with its last name, as `docker rmi` does);
 /// an ID removes the image with all its names.
 pub async fn remove(s: &Shared, pattern: &str) -> Result<()> {
     let all = list(s).await?;
     let one = find::find_one_image(&all, pattern, &s.client.endpoint)?;
     let api = s.client.api().await?;
-    let by_id = pattern.parse::<Digest>().is_ok() || one.id.hex().starts_with(pattern);
+    let by_id = names_by_id(pattern, one);
     let names: Vec<String> = if by_id {
         one.repo_tags.clone()
     } else {
@@ -473,10 +462,7 @@ pub async fn load(s: &Shared, archive: &Path) -> Result<Vec<ImageSummary>> {
     while let Some(item) = stream.next().await {
         let info = item.map_err(|e| s.client.error(&what, e))?;
         if let Some(err) = info.error_detail.and_then(|d| d.message) {
-            return Err(Error::new(
-                crate::docker::client::kind_of_message(&err).unwrap_or(ErrorKind::Corrupt),
-                format!("{what}: {err}"),
-            ));
+            return Err(stream_failure(&what, &err, ErrorKind::Corrupt));
         }
         // "Loaded image: name:tag" / "Loaded image ID: sha256:..." (Podman: "Loaded image: x, y")
         if let Some(line) = info.stream {
@@ -530,7 +516,7 @@ pub async fn save(s: &Shared, patterns: &[String], archive: &Path) -> Result<()>
     let mut names: Vec<String> = Vec::new();
     for p in patterns {
         let one = find::find_one_image(&all, p, &s.client.endpoint)?;
-        let by_id = p.parse::<Digest>().is_ok() || one.id.hex().starts_with(p.as_str());
+        let by_id = names_by_id(p, one);
         if by_id || one.repo_tags.is_empty() {
             names.push(one.id.to_string());
         } else {

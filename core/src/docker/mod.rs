@@ -233,6 +233,20 @@ fn image_digest(id: &str) -> Result<crate::digest::Digest> {
     full.parse().map_err(|_| Error::internal(format!("the daemon sent a malformed image ID {id:?}")))
 }
 
+/// The overlay directories a storage driver names (`GraphDriver.Data`), bottom first:
+/// `LowerDir` (listed top first), then `UpperDir`. None without an upper directory.
+fn overlay_dirs(driver: &bollard::models::DriverData) -> Option<Vec<std::path::PathBuf>> {
+    let upper = driver.data.get("UpperDir")?;
+    let mut dirs: Vec<std::path::PathBuf> = driver
+        .data
+        .get("LowerDir")
+        .map(|l| l.split(':').filter(|p| !p.is_empty()).map(std::path::PathBuf::from).collect())
+        .unwrap_or_default();
+    dirs.reverse();
+    dirs.push(upper.into());
+    Some(dirs)
+}
+
 /// Names Docker shows for "no name".
 fn real_names(names: Vec<String>) -> Vec<String> {
     names.into_iter().filter(|n| n != "<none>:<none>" && n != "<none>@<none>" && !n.is_empty()).collect()
