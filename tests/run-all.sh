@@ -9,10 +9,20 @@ cd "$(dirname "$0")/.."
 # docker-registry, skopeo, umoci, busybox-static, protoc for the gRPC crates), and
 # gcc, g++, pkg-config and valgrind for the C tests.
 source tests/harness/lib.sh
-harness_install_packages gcc g++ libc6-dev pkg-config valgrind make python3
+harness_install_packages gcc g++ libc6-dev pkg-config valgrind make python3 python3-venv
 
+# bindings/python is built by maturin (below), which makes it a Python extension module;
+# cargo alone would link it against libpython.
 echo "== build (release, once)"
-cargo build --release --locked --workspace --all-targets
+cargo build --release --locked --workspace --exclude berth-python --all-targets
+
+# The Python package, as a user installs it: pip builds it from the source tree with
+# maturin (from PyPI), in a venv of its own. The Rust it needs is what was just built.
+echo "== the Python package: pip install ./bindings/python, mypy on its tests, stubtest"
+python3 -m venv target/pyenv
+target/pyenv/bin/pip install -q --disable-pip-version-check ./bindings/python pytest mypy
+# mypy --strict on the tests, through the stubs; stubtest: the stubs match the module.
+(cd bindings/python && ../../target/pyenv/bin/mypy && ../../target/pyenv/bin/python -m mypy.stubtest --ignore-disjoint-bases berth)
 
 echo "== the sample image is what sample/build.py makes"
 tmp=$(mktemp -d)
@@ -29,5 +39,8 @@ grep -q 'ID=berth-sample' "$tmp/readme.out"
 
 # Every test runs beside real daemons: tests/harness starts containerd and two
 # registries on private sockets and ports, and stops exactly what it started.
-echo "== cargo test, then the C tests (installed, through pkg-config, shared and static, valgrind, ASan)"
-bash tests/harness/with-daemons.sh bash -c 'cargo test --release --locked --workspace && bash tests/c/run.sh'
+echo "== cargo test, the C tests (installed, through pkg-config, shared and static, valgrind, ASan), pytest"
+bash tests/harness/with-daemons.sh bash -c '
+  cargo test --release --locked --workspace --exclude berth-python &&
+  bash tests/c/run.sh &&
+  target/pyenv/bin/python -m pytest -q -p no:cacheprovider bindings/python/tests'

@@ -34,17 +34,17 @@ pub const BERTH_EXEC_STDERR: i32 = 2;
 pub const BERTH_EXEC_EXIT: i32 = 3;
 
 /// How long stop may take beyond its grace period: the SIGKILL and the wait for it.
-pub const STOP_MARGIN: Duration = Duration::from_secs(15);
+pub(crate) const STOP_MARGIN: Duration = Duration::from_secs(15);
 
 /// A container with the timeout of the runtime it came from.
-pub struct ContainerObject {
+pub(crate) struct ContainerObject {
     pub c: Arc<dyn Container>,
     pub timeout: Option<Duration>,
 }
 
 /// A running exec: the session, the runtime's timeout for its calls, and whether its
 /// exit was already handed out.
-pub struct ExecObject {
+pub(crate) struct ExecObject {
     session: Arc<dyn ExecSession>,
     timeout: Option<Duration>,
     exited: AtomicBool,
@@ -68,7 +68,7 @@ fn exec(h: berth_exec) -> Outcome<Arc<ExecObject>> {
 }
 
 /// A signal number kill(2) knows (1 to 64).
-pub fn signal_arg(signal: i32) -> Outcome<i32> {
+pub(crate) fn signal_arg(signal: i32) -> Outcome<i32> {
     if !(1..=64).contains(&signal) {
         return Err(Failure::new(
             BERTH_ERR_INVALID_ARGUMENT,
@@ -566,7 +566,7 @@ fn insert_exec(session: Arc<dyn ExecSession>, timeout: Option<Duration>) -> u64 
 }
 
 /// For the runtime's functions: a container handle for `c`.
-pub fn insert_container(c: Arc<dyn Container>, timeout: Option<Duration>) -> u64 {
+pub(crate) fn insert_container(c: Arc<dyn Container>, timeout: Option<Duration>) -> u64 {
     handle::insert(Object::Container(Arc::new(ContainerObject { c, timeout })))
 }
 

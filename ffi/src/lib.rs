@@ -25,9 +25,18 @@ mod types;
 
 use std::ffi::{c_char, CString};
 
-pub use container::{BERTH_EXEC_EXIT, BERTH_EXEC_STDERR, BERTH_EXEC_STDOUT};
-pub use fs::{BERTH_SEEK_CUR, BERTH_SEEK_END, BERTH_SEEK_SET};
+// The exported functions and constants, for the Python and Node packages that link this
+// crate as an rlib and call the C ABI from Rust: each module's only `pub` items are its
+// `berth_*` functions and constants (the rest is `pub(crate)`), so these globs are the
+// C ABI and grow with it.
+pub use container::*;
+pub use fs::*;
+pub use image::*;
+pub use pod::*;
+pub use runtime::*;
+pub use snapshot::*;
 pub use status::berth_status;
+pub use stream::*;
 pub use types::*;
 
 /// The version of the loaded library, e.g. "0.1.0" (compare with BERTH_VERSION, the

@@ -15,7 +15,7 @@ use crate::status::berth_status::{self, *};
 use crate::types::{berth_pod, berth_runtime};
 
 /// A pod with the timeout of the runtime it came from.
-pub struct PodObject {
+pub(crate) struct PodObject {
     p: Arc<dyn Pod>,
     timeout: Option<Duration>,
 }

@@ -25,7 +25,7 @@ use crate::stream::{ChannelSource, Stream};
 use crate::types::{berth_container, berth_image, berth_runtime, berth_stream};
 
 /// A runtime with the default timeout its options gave.
-pub struct RuntimeObject {
+pub(crate) struct RuntimeObject {
     pub rt: Arc<dyn Runtime>,
     pub timeout: Option<Duration>,
 }
@@ -39,7 +39,7 @@ const BACKSTOP: Duration = Duration::from_secs(5);
 /// any thread, even one inside another async runtime). On timeout the work is
 /// cancelled (its future is dropped inside the runtime) and the call fails with
 /// BERTH_ERR_TIMEOUT.
-pub fn block_on<T: Send + 'static>(
+pub(crate) fn block_on<T: Send + 'static>(
     fut: impl Future<Output = berth_core::Result<T>> + Send + 'static,
     timeout: Option<Duration>,
 ) -> Outcome<T> {
@@ -70,7 +70,7 @@ pub fn block_on<T: Send + 'static>(
 }
 
 /// What [`wait`] saw first.
-pub enum Waited<T> {
+pub(crate) enum Waited<T> {
     Done(T),
     TimedOut,
     /// The object's handle was closed (by another thread) while this call waited.
@@ -81,7 +81,7 @@ pub enum Waited<T> {
 /// it takes), and no longer than until `closed` turns true. `fut` must be cancel-safe:
 /// on a timeout or a close it is dropped where it waits, and nothing it received is
 /// lost (a receiver's `recv` is).
-pub fn wait<T: Send + 'static>(
+pub(crate) fn wait<T: Send + 'static>(
     fut: impl Future<Output = T> + Send + 'static,
     timeout: Option<Duration>,
     closed: Option<watch::Receiver<bool>>,
@@ -120,11 +120,11 @@ pub fn wait<T: Send + 'static>(
 }
 
 /// A timeout in milliseconds from C: negative means none (wait as long as it takes).
-pub fn timeout_arg(ms: i64) -> Option<Duration> {
+pub(crate) fn timeout_arg(ms: i64) -> Option<Duration> {
     (ms >= 0).then(|| Duration::from_millis(ms as u64))
 }
 
-pub fn runtime(h: berth_runtime) -> Outcome<Arc<RuntimeObject>> {
+pub(crate) fn runtime(h: berth_runtime) -> Outcome<Arc<RuntimeObject>> {
     match handle::get(h.id, Kind::Runtime)? {
         Object::Runtime(r) => Ok(r),
         _ => unreachable!("the table checks kinds"),

@@ -16,7 +16,7 @@ use crate::status::berth_status::{self, *};
 use crate::types::berth_stream;
 
 /// A source of stream items (JSON documents).
-pub trait Source: Send {
+pub(crate) trait Source: Send {
     /// The next item, or `None` at the end. `timeout` bounds the wait where the source
     /// waits on something (a daemon); a walk never does. `closed` turns true when the
     /// stream's handle is closed: a source that waits stops waiting then.
@@ -29,7 +29,7 @@ pub trait Source: Send {
     }
 }
 
-pub struct Stream {
+pub(crate) struct Stream {
     source: Mutex<Box<dyn Source>>,
     /// True once the handle is closed: wakes a `berth_stream_next` waiting in another
     /// thread, so closing cancels at once even then.
@@ -45,7 +45,7 @@ impl Stream {
 /// Items that tasks on the internal runtime send down a channel (pull progress,
 /// events). Dropping the source (closing the stream) aborts those tasks, which cancels
 /// their work.
-pub struct ChannelSource<T> {
+pub(crate) struct ChannelSource<T> {
     rx: Arc<tokio::sync::Mutex<mpsc::Receiver<berth_core::Result<T>>>>,
     tasks: Vec<AbortHandle>,
     ended: bool,
@@ -100,7 +100,7 @@ impl<T: Serialize + Send + 'static> Source for ChannelSource<T> {
 
 /// A walk of a filesystem: each item is `{"path", "type", "mode", "uid", "gid", "size",
 /// "link", "mtime", ...}`.
-pub struct WalkSource(pub Walker);
+pub(crate) struct WalkSource(pub Walker);
 
 impl Source for WalkSource {
     fn next(

@@ -1,0 +1,235 @@
+//! The FileSystem class and the raw file under `berth.File` (`berth_fs_*`, `berth_file_*`).
+//!
+//! The shapes Python expects (`os.stat_result`-like stats, `os.DirEntry`-like entries,
+//! `os.walk`, `io.RawIOBase` files) are built by `berth._shapes` from what these calls
+//! return.
+
+use std::ffi::c_char;
+
+use berth::*;
+use pyo3::exceptions::PyBufferError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyList;
+
+use crate::call::{self, c_string};
+use crate::handle::{handle_class, Handle};
+use crate::runtime::closed_note;
+use crate::stream::{Items, Stream};
+
+/// A read-only filesystem: an image's, a layer's or a container's. Paths are absolute
+/// inside it; symlinks resolve inside it, never out of it.
+#[pyclass(module = "berth", frozen)]
+pub struct FileSystem {
+    handle: Handle<berth_fs>,
+}
+
+handle_class!(FileSystem, berth_fs_close);
+
+impl FileSystem {
+    pub fn new(raw: berth_fs) -> FileSystem {
+        FileSystem { handle: Handle::new(raw) }
+    }
+
+    fn json_at(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        f: unsafe extern "C" fn(*mut *mut c_char, berth_fs, *const c_char) -> berth_status,
+    ) -> PyResult<Py<PyAny>> {
+        let (h, path) = (self.handle.raw(), c_string(path)?);
+        call::json(py, |out| unsafe { f(out, h, path.as_ptr()) })
+    }
+
+    fn string_at(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        f: unsafe extern "C" fn(*mut *mut c_char, berth_fs, *const c_char) -> berth_status,
+    ) -> PyResult<String> {
+        let (h, path) = (self.handle.raw(), c_string(path)?);
+        call::string(py, |out| unsafe { f(out, h, path.as_ptr()) })
+    }
+}
+
+/// `berth._shapes.StatResult` of a stat document.
+pub fn stat_result(py: Python<'_>, doc: Py<PyAny>) -> PyResult<Py<PyAny>> {
+    static STAT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    Ok(call::shape(py, &STAT, "StatResult")?.call1((doc,))?.unbind())
+}
+
+#[pymethods]
+impl FileSystem {
+    /// The metadata of `path`, symlinks followed (a StatResult).
+    fn stat(&self, py: Python<'_>, path: &str) -> PyResult<Py<PyAny>> {
+        let doc = self.json_at(py, path, berth_fs_stat)?;
+        stat_result(py, doc)
+    }
+
+    /// The metadata of `path` itself, a symlink not followed.
+    fn lstat(&self, py: Python<'_>, path: &str) -> PyResult<Py<PyAny>> {
+        let doc = self.json_at(py, path, berth_fs_lstat)?;
+        stat_result(py, doc)
+    }
+
+    /// A symlink's target, as stored.
+    fn readlink(&self, py: Python<'_>, path: &str) -> PyResult<String> {
+        self.string_at(py, path, berth_fs_readlink)
+    }
+
+    /// Where `path` resolves, every symlink followed inside this filesystem.
+    fn realpath(&self, py: Python<'_>, path: &str) -> PyResult<String> {
+        self.string_at(py, path, berth_fs_eval_symlink)
+    }
+
+    /// The entries of directory `path` in name order, as DirEntry objects (like
+    /// `os.scandir`).
+    #[pyo3(signature = (path="/"))]
+    fn scandir(slf: &Bound<'_, Self>, path: &str) -> PyResult<Py<PyAny>> {
+        static ENTRY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let py = slf.py();
+        let docs = slf.get().json_at(py, path, berth_fs_read_dir)?;
+        let entry = call::shape(py, &ENTRY, "DirEntry")?;
+        let entries = PyList::empty(py);
+        for doc in docs.bind(py).try_iter()? {
+            entries.append(entry.call1((slf, path, doc?))?)?;
+        }
+        Ok(entries.try_iter()?.into_any().unbind())
+    }
+
+    /// The names in directory `path`, in name order (like `os.listdir`).
+    #[pyo3(signature = (path="/"))]
+    fn listdir(&self, py: Python<'_>, path: &str) -> PyResult<Py<PyList>> {
+        let docs = self.json_at(py, path, berth_fs_read_dir)?;
+        let names = PyList::empty(py);
+        for doc in docs.bind(py).try_iter()? {
+            names.append(doc?.get_item("name")?)?;
+        }
+        Ok(names.unbind())
+    }
+
+    /// The whole regular file at `path` (symlinks followed). For big files, `open()`.
+    fn read_bytes(&self, py: Python<'_>, path: &str) -> PyResult<Py<PyAny>> {
+        let (h, path) = (self.handle.raw(), c_string(path)?);
+        let data = call::detached(py, || {
+            let mut out = berth_bytes::EMPTY;
+            call::check(unsafe { berth_fs_read_file(&mut out, h, path.as_ptr()) })?;
+            Ok(call::take_bytes(out))
+        })?;
+        Ok(call::py_bytes(py, &data))
+    }
+
+    /// The file at `path`, decoded.
+    #[pyo3(signature = (path, encoding="utf-8", errors="strict"))]
+    fn read_text(&self, py: Python<'_>, path: &str, encoding: &str, errors: &str) -> PyResult<Py<PyAny>> {
+        let data = self.read_bytes(py, path)?;
+        Ok(data.bind(py).call_method1("decode", (encoding, errors))?.unbind())
+    }
+
+    /// Opens the regular file at `path` for reading, like `open(path, "rb",
+    /// buffering)`: an `io.BufferedReader` over a `berth.File`, or with `buffering=0`
+    /// the `berth.File` itself (an `io.RawIOBase`).
+    #[pyo3(signature = (path, buffering=-1))]
+    fn open(&self, py: Python<'_>, path: &str, buffering: i64) -> PyResult<Py<PyAny>> {
+        static OPEN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let (h, cpath) = (self.handle.raw(), c_string(path)?);
+        let mut out = berth_file { id: 0 };
+        call::status(py, || unsafe { berth_fs_open(&mut out, h, cpath.as_ptr()) })?;
+        let raw = RawFile { handle: Handle::new(out) };
+        Ok(call::shape(py, &OPEN, "open_file")?.call1((raw, path, buffering))?.unbind())
+    }
+
+    /// Walks the tree below `top` like `os.walk`: `(dirpath, dirnames, filenames)` for
+    /// each directory; top-down, removing names from `dirnames` prunes the walk.
+    /// Symlinks are listed, never followed. `onerror` gets the exception of a
+    /// directory that cannot be read (ignored when None).
+    #[pyo3(signature = (top="/", topdown=true, onerror=None))]
+    fn walk(slf: &Bound<'_, Self>, top: &str, topdown: bool, onerror: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+        static WALK: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        Ok(call::shape(slf.py(), &WALK, "walk")?.call1((slf, top, topdown, onerror))?.unbind())
+    }
+
+    /// Every entry below `root` (itself first, then each directory's entries in name
+    /// order, depth first), as a Stream of `(path, StatResult)`. One library call walks
+    /// the whole tree; `Stream.skip_dir()` skips the directory just returned.
+    #[pyo3(signature = (root="/"))]
+    fn scan(&self, py: Python<'_>, root: &str) -> PyResult<Stream> {
+        let (h, root) = (self.handle.raw(), c_string(root)?);
+        let mut out = berth_stream { id: 0 };
+        call::status(py, || unsafe { berth_fs_walk(&mut out, h, root.as_ptr()) })?;
+        Ok(Stream::new(out, Items::Walk))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<berth.FileSystem handle={:#x}{}>", self.handle.raw().id, closed_note(self.handle.is_closed()))
+    }
+}
+
+/// An open file: the handle under `berth.File`, which is the `io.RawIOBase`.
+#[pyclass(module = "berth._native", frozen)]
+pub struct RawFile {
+    handle: Handle<berth_file>,
+}
+
+handle_class!(RawFile, berth_file_close);
+
+/// A pointer into a Python buffer, carried into a call made without the GIL. The
+/// buffer stays exported (so it cannot move or shrink) until the call returns.
+struct BufferPtr(*mut u8, usize);
+// SAFETY: only dereferenced by the library during the call, while the export lasts.
+unsafe impl Send for BufferPtr {}
+
+#[pymethods]
+impl RawFile {
+    /// Reads into `buffer` (a writable, contiguous buffer) at the file position; returns
+    /// the number of bytes read, 0 at the end of the file.
+    fn readinto(&self, py: Python<'_>, buffer: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let view = pyo3::buffer::PyUntypedBuffer::get(buffer)?;
+        if view.readonly() {
+            return Err(PyBufferError::new_err("readinto() needs a writable buffer"));
+        }
+        if !view.is_c_contiguous() {
+            return Err(PyBufferError::new_err("readinto() needs a contiguous buffer"));
+        }
+        let (h, ptr) = (self.handle.raw(), BufferPtr(view.buf_ptr().cast(), view.len_bytes()));
+        let n = call::detached(py, move || {
+            let ptr = ptr;
+            let mut n = 0usize;
+            call::check(unsafe { berth_file_read(&mut n, h, ptr.0, ptr.1) })?;
+            Ok(n)
+        });
+        view.release(py);
+        n
+    }
+
+    /// Reads up to `size` bytes at `offset`, without moving the position.
+    fn pread(&self, py: Python<'_>, size: usize, offset: u64) -> PyResult<Py<PyAny>> {
+        let h = self.handle.raw();
+        let data = call::detached(py, || {
+            let mut buf = vec![0u8; size];
+            let mut n = 0usize;
+            call::check(unsafe { berth_file_read_at(&mut n, h, buf.as_mut_ptr(), buf.len(), offset) })?;
+            buf.truncate(n);
+            Ok(buf)
+        })?;
+        Ok(call::py_bytes(py, &data))
+    }
+
+    /// Moves the position (`whence` as for `os.lseek`); returns the new position.
+    #[pyo3(signature = (offset, whence=0))]
+    fn seek(&self, py: Python<'_>, offset: i64, whence: i32) -> PyResult<u64> {
+        let h = self.handle.raw();
+        call::detached(py, || {
+            let mut pos = 0u64;
+            call::check(unsafe { berth_file_seek(&mut pos, h, offset, whence) })?;
+            Ok(pos)
+        })
+    }
+
+    /// The file's metadata (a StatResult; `path` set).
+    fn stat(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let h = self.handle.raw();
+        let doc = call::json(py, |out| unsafe { berth_file_stat(out, h) })?;
+        stat_result(py, doc)
+    }
+}

@@ -1,0 +1,88 @@
+//! What every class has: one handle of the C ABI, closed once, by `close()`, by the end
+//! of a `with` block, or when the object is garbage collected.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use berth::berth_status;
+use pyo3::prelude::*;
+
+use crate::call;
+
+/// A C handle and whether this object closed it. After `close()` the handle is still
+/// passed to the library, which answers BERTH_ERR_INVALID_HANDLE ("... is closed or
+/// unknown"): the error a C caller gets, as `berth.InvalidHandleError`.
+pub struct Handle<T: Copy + Send + Sync> {
+    raw: T,
+    closed: AtomicBool,
+}
+
+impl<T: Copy + Send + Sync> Handle<T> {
+    pub fn new(raw: T) -> Handle<T> {
+        Handle { raw, closed: AtomicBool::new(false) }
+    }
+
+    pub fn raw(&self) -> T {
+        self.raw
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Closes the handle the first time; later calls do nothing, as for Python's files.
+    pub fn close(&self, py: Python<'_>, close: unsafe extern "C" fn(T) -> berth_status) -> PyResult<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let raw = self.raw;
+        // SAFETY: the close functions take a handle by value; any value is safe.
+        call::status(py, || unsafe { close(raw) }).map(drop)
+    }
+
+    /// For Drop: closes without raising (there is nobody to raise to).
+    pub fn close_quietly(&self, close: unsafe extern "C" fn(T) -> berth_status) {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            // SAFETY: as above.
+            unsafe { close(self.raw) };
+        }
+    }
+}
+
+/// Gives a class with a `handle: Handle<_>` field `close()`, `closed`, the context
+/// manager protocol and a close when it is collected.
+macro_rules! handle_class {
+    ($class:ident, $close:path) => {
+        #[pymethods]
+        impl $class {
+            /// Closes the handle (the object it names is left as it is). Calling it again
+            /// does nothing; other calls on a closed object raise InvalidHandleError.
+            fn close(&self, py: Python<'_>) -> PyResult<()> {
+                self.handle.close(py, $close)
+            }
+
+            /// Whether `close()` was called.
+            #[getter]
+            fn closed(&self) -> bool {
+                self.handle.is_closed()
+            }
+
+            fn __enter__(slf: Py<Self>) -> Py<Self> {
+                slf
+            }
+
+            #[pyo3(signature = (*_exc))]
+            fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+                self.close(py)?;
+                Ok(false)
+            }
+        }
+
+        impl Drop for $class {
+            fn drop(&mut self) {
+                self.handle.close_quietly($close);
+            }
+        }
+    };
+}
+
+pub(crate) use handle_class;

@@ -1,0 +1,37 @@
+//! `berth._native`: the classes of the Python package, each a handle of libberth's C ABI.
+//!
+//! Every method is one call of a `berth_*` function (the ffi crate, linked as an rlib),
+//! made without the GIL; documents come back as JSON and become dicts and lists. What
+//! Python wants that C does not have (exception classes, `io.RawIOBase` files, stat
+//! results, `os.walk`) lives in the package's Python part, `python/berth/`.
+
+mod call;
+mod container;
+mod fs;
+mod handle;
+mod image;
+mod pod;
+mod process;
+mod runtime;
+mod stream;
+
+use pyo3::prelude::*;
+
+#[pymodule(gil_used = false)]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(runtime::connect, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::detect, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::version, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::abi_version, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::status_string, m)?)?;
+    m.add_class::<runtime::Runtime>()?;
+    m.add_class::<image::Image>()?;
+    m.add_class::<image::Layer>()?;
+    m.add_class::<container::Container>()?;
+    m.add_class::<process::Process>()?;
+    m.add_class::<pod::Pod>()?;
+    m.add_class::<stream::Stream>()?;
+    m.add_class::<fs::FileSystem>()?;
+    m.add_class::<fs::RawFile>()?;
+    Ok(())
+}

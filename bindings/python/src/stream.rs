@@ -1,0 +1,94 @@
+//! The Stream class: pull and push progress, events, logs, stats, walks
+//! (`berth_stream_*`).
+
+use berth::*;
+use pyo3::exceptions::PyStopIteration;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+use crate::call;
+use crate::handle::{handle_class, Handle};
+use crate::runtime::closed_note;
+
+/// What a stream's JSON items become in Python.
+#[derive(Clone, Copy)]
+pub enum Items {
+    /// dicts, as documented in docs/schemas.md.
+    Json,
+    /// `berth.LogChunk(stream, data)`, the base64 of the document decoded.
+    Log,
+    /// `(path, berth.StatResult)`.
+    Walk,
+}
+
+/// Items of one stream, read in order; iterating blocks (without the GIL) until the
+/// next item. Closing the stream cancels its work.
+#[pyclass(module = "berth", frozen)]
+pub struct Stream {
+    handle: Handle<berth_stream>,
+    items: Items,
+}
+
+handle_class!(Stream, berth_stream_close);
+
+impl Stream {
+    pub fn new(raw: berth_stream, items: Items) -> Stream {
+        Stream { handle: Handle::new(raw), items }
+    }
+
+    fn item(&self, py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
+        static LOG_CHUNK: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        static WALK_ITEM: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let doc = call::parse_json(py, text)?;
+        let shape = match self.items {
+            Items::Json => return Ok(doc),
+            Items::Log => call::shape(py, &LOG_CHUNK, "log_chunk")?,
+            Items::Walk => call::shape(py, &WALK_ITEM, "walk_item")?,
+        };
+        Ok(shape.call1((doc,))?.unbind())
+    }
+}
+
+#[pymethods]
+impl Stream {
+    /// The next item, waiting up to `timeout` seconds (None: as long as it takes); None
+    /// when the stream is done. TimeoutError when nothing came in time (the stream is
+    /// still usable). A failure of the stream's work (a failed pull) is raised once.
+    #[pyo3(signature = (timeout=None))]
+    fn next(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Py<PyAny>>> {
+        let (h, ms) = (self.handle.raw(), call::timeout_ms(timeout)?);
+        let text = call::detached(py, || {
+            let mut out: *mut std::ffi::c_char = std::ptr::null_mut();
+            if call::check(unsafe { berth_stream_next(&mut out, h, ms) })? == berth_status::BERTH_END {
+                return Ok(None);
+            }
+            Ok(Some(call::take_string(out)))
+        })?;
+        text.map(|t| self.item(py, &t)).transpose()
+    }
+
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// `Stream[Event]` in annotations, as the stubs type it.
+    #[classmethod]
+    fn __class_getitem__(cls: &Bound<'_, pyo3::types::PyType>, item: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let alias = cls.py().import("types")?.getattr("GenericAlias")?;
+        Ok(alias.call1((cls, item))?.unbind())
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.next(py, None)?.ok_or_else(|| PyStopIteration::new_err(()))
+    }
+
+    /// For a walk (`FileSystem.scan`): do not descend into the directory just returned.
+    fn skip_dir(&self, py: Python<'_>) -> PyResult<()> {
+        let h = self.handle.raw();
+        call::status(py, || berth_stream_skip_dir(h)).map(drop)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<berth.Stream handle={:#x}{}>", self.handle.raw().id, closed_note(self.handle.is_closed()))
+    }
+}

@@ -1,0 +1,39 @@
+"""The package covers the C ABI and grows with it: every exported function is called by
+the extension's source, and every status has its exception class."""
+
+from __future__ import annotations
+
+import re
+
+import berth
+import berth._native
+from berth._errors import _BY_STATUS
+from conftest import REPO
+
+# Functions Python has no use for: the last status is the return value it already has.
+NOT_CALLED = {"berth_last_error_status"}
+
+
+def test_every_exported_function_is_called_by_the_package() -> None:
+    symbols = (REPO / "ffi" / "symbols.txt").read_text().split()
+    assert len(symbols) > 90
+    # Every berth_* name in the code, comments left out (some are passed as values).
+    code = [
+        line
+        for p in (REPO / "bindings" / "python" / "src").glob("*.rs")
+        for line in p.read_text().splitlines()
+        if not line.lstrip().startswith("//")
+    ]
+    called = set(re.findall(r"\b(berth_[a-z_]+)\b", "\n".join(code)))
+    missing = sorted(set(symbols) - called - NOT_CALLED)
+    assert missing == [], f"C functions the Python package does not call: {missing}"
+
+
+def test_every_error_status_has_its_class_named_as_the_library_names_it() -> None:
+    header = (REPO / "include" / "berth.h").read_text()
+    statuses = {int(v) for v in re.findall(r"BERTH_ERR_[A-Z_]+ = (-\d+)", header)}
+    assert statuses == set(_BY_STATUS)
+    for status, cls in _BY_STATUS.items():
+        assert issubclass(cls, berth.Error)
+        assert cls.status == status
+        assert cls.kind == berth._native.status_string(status)
