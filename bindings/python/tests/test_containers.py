@@ -3,8 +3,10 @@ Each test runs on each of them (the `daemon` fixture); `container_of` deletes wh
 
 from __future__ import annotations
 
+import os
 import signal
 import time
+import uuid
 
 import pytest
 
@@ -141,3 +143,78 @@ def test_processes_of_a_running_container(daemon: berth.Runtime, container_of: C
     c = container_of("sleep", "300")
     procs = list(c.processes())
     assert any(p["cmdline"] == ["sleep", "300"] for p in procs)
+
+
+def test_pull_streams_progress_then_the_image(daemon: berth.Runtime, container_of: ContainerFactory) -> None:
+    reference = os.environ.get("BERTH_TEST_REGISTRY_IMAGE")
+    if not reference:
+        pytest.skip("BERTH_TEST_REGISTRY_IMAGE is not set")
+    # A pull of an image the store has already reports no blobs: start without it.
+    try:
+        daemon.remove_image(reference)
+    except berth.NotFoundError:
+        pass
+    with daemon.pull(reference, plain_http=True) as stream:
+        progress = list(stream)
+    last = progress[-1]
+    assert last["status"] == "complete"
+    assert any(t.endswith("/berth/busybox:v1") for t in last["image"]["repo_tags"]), last
+    assert all(p["offset"] <= p["total"] for p in progress if p["status"] == "downloading")
+    if backend(daemon) == "containerd":
+        assert any(p["status"] in ("done", "exists") for p in progress), progress
+    # The pulled image is there and runs.
+    assert [i["id"] for i in daemon.find_images(reference)] == [last["image"]["id"]]
+    c = daemon.create_container(reference, args=["/bin/true"])
+    container_of.made.append(c)
+    c.start()
+    assert c.wait(timeout=60) == 0
+    # A registry that refuses anonymous pulls.
+    auth = os.environ.get("BERTH_TEST_REGISTRY_AUTH")
+    if auth:
+        with daemon.pull(f"{auth}/berth/busybox:v1", plain_http=True) as denied:
+            with pytest.raises(berth.PermissionDeniedError):
+                list(denied)
+
+
+def test_attach_follows_the_init_process(daemon: berth.Runtime, container_of: ContainerFactory) -> None:
+    c = container_of("sh", "-c", "read line; echo got:$line; echo bye >&2; exit 2", start=False, stdin=True)
+    if backend(daemon) == "containerd":
+        with pytest.raises(berth.NotSupportedError):
+            c.attach()
+        return
+    # Attached before the start, so none of the output is missed.
+    with c.attach() as p:
+        c.start()
+        p.write(b"hello\n")
+        p.close_stdin()
+        events = list(p)
+    assert b"".join(e.data for e in events if e.kind == "stdout") == b"got:hello\n"
+    assert b"".join(e.data for e in events if e.kind == "stderr") == b"bye\n"
+    assert p.exit_code == 2 and c.wait(timeout=60) == 2
+
+
+def test_pods_on_podman(daemon: berth.Runtime, container_of: ContainerFactory) -> None:
+    if backend(daemon) != "podman":
+        with pytest.raises(berth.NotSupportedError):
+            list(daemon.pods())
+        return
+    name = f"berth-py-pod-{uuid.uuid4().hex[:8]}"
+    with daemon.create_pod(name=name, labels={"berth.py": "pod"}) as pod:
+        try:
+            assert any(p["id"] == pod.id and p["name"] == name for p in daemon.pods())
+            c = container_of("sleep", "300", start=False, pod=name)
+            pod.start()
+            assert c.inspect()["pod"] == pod.id
+            pod.pause()
+            assert c.inspect()["state"]["status"] == "paused"
+            pod.resume()
+            with pytest.raises(berth.ConflictError):
+                pod.remove()  # running: needs force
+            pod.stop(timeout=1)
+            assert c.inspect()["state"]["status"] == "stopped"
+            with daemon.open_pod(name) as again:
+                assert again.id == pod.id and again.inspect()["name"] == name
+        finally:
+            pod.remove(force=True)
+        with pytest.raises(berth.NotFoundError):
+            daemon.open_pod(name)
