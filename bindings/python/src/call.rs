@@ -12,7 +12,7 @@ use berth::{berth_bytes, berth_bytes_free, berth_last_error_message, berth_statu
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 /// A failed call: its status and the library's message.
 pub struct Failure {
@@ -115,6 +115,41 @@ pub fn options_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyRe
         Some(o) if !o.is_empty() => Ok(Some(dumps(py, o.as_any())?)),
         _ => Ok(None),
     }
+}
+
+/// `json.dumps` of the keyword options with one more field (`image`, `args`) set; the
+/// caller's dict is left as it was.
+pub fn options_with<'py>(
+    py: Python<'py>,
+    options: Option<&Bound<'py, PyDict>>,
+    key: &str,
+    value: impl IntoPyObject<'py>,
+) -> PyResult<CString> {
+    let doc = match options {
+        Some(o) => o.copy()?,
+        None => PyDict::new(py),
+    };
+    doc.set_item(key, value)?;
+    dumps(py, doc.as_any())
+}
+
+/// `json.dumps` of keyword options for a call that needs an object, even an empty one.
+pub fn object_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<CString> {
+    Ok(options_json(py, options)?.unwrap_or_else(|| c"{}".to_owned()))
+}
+
+/// A list of strings from one string (one item, not its characters) or an iterable.
+pub fn string_list<'py>(py: Python<'py>, items: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+    if items.is_instance_of::<PyString>() {
+        return PyList::new(py, [items]);
+    }
+    PyList::new(py, items.try_iter()?.collect::<PyResult<Vec<_>>>()?)
+}
+
+/// A filesystem path (str or os.PathLike) as a C string.
+pub fn path_arg(path: &std::path::Path) -> PyResult<CString> {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| PyValueError::new_err("embedded null byte"))
 }
 
 /// `json.dumps` of any value, as a C string.

@@ -5,13 +5,12 @@ use std::ffi::CString;
 use berth::*;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::PyDict;
 
-use crate::call::{self, c_string, opt_ptr};
+use crate::call::{self, c_string, opt_ptr, path_arg};
 use crate::fs::FileSystem;
 use crate::handle::{handle_class, Handle};
 use crate::process::Process;
-use crate::runtime::{closed_note, path_arg};
 use crate::stream::{Items, Stream};
 
 /// A container of a daemon runtime (containerd, Docker, Podman). Closing the object
@@ -32,16 +31,7 @@ impl Container {
 /// The exec options document: `args` (a list, or one string for a lone program) plus
 /// the keyword options.
 fn exec_options(py: Python<'_>, args: &Bound<'_, PyAny>, options: Option<&Bound<'_, PyDict>>) -> PyResult<CString> {
-    let doc = match options {
-        Some(o) => o.copy()?,
-        None => PyDict::new(py),
-    };
-    if args.is_instance_of::<PyString>() {
-        doc.set_item("args", [args])?;
-    } else {
-        doc.set_item("args", pyo3::types::PyList::new(py, args.try_iter()?.collect::<PyResult<Vec<_>>>()?)?)?;
-    }
-    call::dumps(py, doc.as_any())
+    call::options_with(py, options, "args", call::string_list(py, args)?)
 }
 
 #[pymethods]
@@ -120,8 +110,7 @@ impl Container {
     /// `cpu_period`, `pids_limit`.
     #[pyo3(signature = (**resources))]
     fn update_resources(&self, py: Python<'_>, resources: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
-        let doc = call::options_json(py, resources)?.unwrap_or_else(|| c"{}".to_owned());
-        let h = self.handle.raw();
+        let (h, doc) = (self.handle.raw(), call::object_json(py, resources)?);
         call::status(py, || unsafe { berth_container_update_resources(h, doc.as_ptr()) }).map(drop)
     }
 
@@ -243,9 +232,5 @@ impl Container {
     fn archive(&self, py: Python<'_>, path: &str, dest: std::path::PathBuf) -> PyResult<()> {
         let (h, path, dest) = (self.handle.raw(), c_string(path)?, path_arg(&dest)?);
         call::status(py, || unsafe { berth_container_archive(h, path.as_ptr(), dest.as_ptr()) }).map(drop)
-    }
-
-    fn __repr__(&self) -> String {
-        format!("<berth.Container handle={:#x}{}>", self.handle.raw().id, closed_note(self.handle.is_closed()))
     }
 }

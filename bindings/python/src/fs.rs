@@ -14,7 +14,6 @@ use pyo3::types::PyList;
 
 use crate::call::{self, c_string};
 use crate::handle::{handle_class, Handle};
-use crate::runtime::closed_note;
 use crate::stream::{Items, Stream};
 
 /// A read-only filesystem: an image's, a layer's or a container's. Paths are absolute
@@ -158,10 +157,6 @@ impl FileSystem {
         let mut out = berth_stream { id: 0 };
         call::status(py, || unsafe { berth_fs_walk(&mut out, h, root.as_ptr()) })?;
         Ok(Stream::new(out, Items::Walk))
-    }
-
-    fn __repr__(&self) -> String {
-        format!("<berth.FileSystem handle={:#x}{}>", self.handle.raw().id, closed_note(self.handle.is_closed()))
     }
 }
 

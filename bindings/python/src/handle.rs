@@ -49,7 +49,7 @@ impl<T: Copy + Send + Sync> Handle<T> {
 }
 
 /// Gives a class with a `handle: Handle<_>` field `close()`, `closed`, the context
-/// manager protocol and a close when it is collected.
+/// manager protocol, a repr, and a close when it is collected.
 macro_rules! handle_class {
     ($class:ident, $close:path) => {
         #[pymethods]
@@ -74,6 +74,11 @@ macro_rules! handle_class {
             fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
                 self.close(py)?;
                 Ok(false)
+            }
+
+            fn __repr__(&self) -> String {
+                let closed = if self.handle.is_closed() { " closed" } else { "" };
+                format!("<berth.{} handle={:#x}{closed}>", stringify!($class), self.handle.raw().id)
             }
         }
 

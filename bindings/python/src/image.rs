@@ -7,7 +7,6 @@ use pyo3::types::PyList;
 use crate::call;
 use crate::fs::FileSystem;
 use crate::handle::{handle_class, Handle};
-use crate::runtime::closed_note;
 
 /// An image of a runtime. Its filesystem reads the files of its layers in place.
 #[pyclass(module = "berth", frozen)]
@@ -63,10 +62,6 @@ impl Image {
         call::status(py, || unsafe { berth_image_filesystem(&mut out, h) })?;
         Ok(FileSystem::new(out))
     }
-
-    fn __repr__(&self) -> String {
-        format!("<berth.Image handle={:#x}{}>", self.handle.raw().id, closed_note(self.handle.is_closed()))
-    }
 }
 
 /// One layer of an image.
@@ -97,9 +92,5 @@ impl Layer {
         let mut out = berth_fs { id: 0 };
         call::status(py, || unsafe { berth_layer_filesystem(&mut out, h) })?;
         Ok(FileSystem::new(out))
-    }
-
-    fn __repr__(&self) -> String {
-        format!("<berth.Layer handle={:#x}{}>", self.handle.raw().id, closed_note(self.handle.is_closed()))
     }
 }

@@ -5,7 +5,6 @@ use pyo3::prelude::*;
 
 use crate::call;
 use crate::handle::{handle_class, Handle};
-use crate::runtime::closed_note;
 
 /// A pod: containers that share namespaces (Podman). Closing the object leaves the pod
 /// as it is; `remove()` removes it.
@@ -74,9 +73,5 @@ impl Pod {
     fn remove(&self, py: Python<'_>, force: bool) -> PyResult<()> {
         let h = self.handle.raw();
         call::status(py, || berth_pod_remove(h, force)).map(drop)
-    }
-
-    fn __repr__(&self) -> String {
-        format!("<berth.Pod handle={:#x}{}>", self.handle.raw().id, closed_note(self.handle.is_closed()))
     }
 }

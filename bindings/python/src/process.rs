@@ -8,7 +8,6 @@ use pyo3::sync::PyOnceLock;
 
 use crate::call;
 use crate::handle::{handle_class, Handle};
-use crate::runtime::closed_note;
 
 /// A running process: iterate it for its events (ProcessEvent: output of `stdout` or
 /// `stderr`, then one `exit`), feed its stdin with `write()`.
@@ -94,9 +93,5 @@ impl Process {
     fn kill(&self, py: Python<'_>, signal: i32) -> PyResult<()> {
         let h = self.handle.raw();
         call::status(py, || berth_exec_kill(h, signal)).map(drop)
-    }
-
-    fn __repr__(&self) -> String {
-        format!("<berth.Process handle={:#x}{}>", self.handle.raw().id, closed_note(self.handle.is_closed()))
     }
 }

@@ -4,9 +4,9 @@ use std::ffi::{CStr, CString};
 
 use berth::*;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::PyDict;
 
-use crate::call::{self, c_string, opt_ptr};
+use crate::call::{self, c_string, opt_ptr, path_arg};
 use crate::container::Container;
 use crate::handle::{handle_class, Handle};
 use crate::image::Image;
@@ -72,20 +72,7 @@ fn iter_json(
 
 /// A list of find patterns or filters as a JSON array; None stays NULL.
 fn strings_json(py: Python<'_>, items: Option<&Bound<'_, PyAny>>) -> PyResult<Option<CString>> {
-    match items {
-        None => Ok(None),
-        // One string is one item, not a sequence of characters.
-        Some(s) if s.is_instance_of::<PyString>() => {
-            Ok(Some(call::dumps(py, pyo3::types::PyList::new(py, [s])?.as_any())?))
-        }
-        Some(seq) => {
-            let list = pyo3::types::PyList::empty(py);
-            for item in seq.try_iter()? {
-                list.append(item?)?;
-            }
-            Ok(Some(call::dumps(py, list.as_any())?))
-        }
-    }
+    items.map(|items| call::dumps(py, call::string_list(py, items)?.as_any())).transpose()
 }
 
 #[pymethods]
@@ -209,12 +196,7 @@ impl Runtime {
         image: &str,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Container> {
-        let doc = match options {
-            Some(o) => o.copy()?,
-            None => PyDict::new(py),
-        };
-        doc.set_item("image", image)?;
-        let (rt, doc) = (self.handle.raw(), call::dumps(py, doc.as_any())?);
+        let (rt, doc) = (self.handle.raw(), call::options_with(py, options, "image", image)?);
         let mut out = berth_container { id: 0 };
         call::status(py, || unsafe { berth_runtime_create_container(&mut out, rt, doc.as_ptr()) })?;
         Ok(Container::new(out))
@@ -229,9 +211,7 @@ impl Runtime {
     /// Creates a pod (Podman). Keyword options: `name`, `labels`, `hostname`, `network`.
     #[pyo3(signature = (**options))]
     fn create_pod(&self, py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Pod> {
-        // The C call needs an object, even an empty one.
-        let doc = call::options_json(py, options)?.unwrap_or_else(|| c"{}".to_owned());
-        let rt = self.handle.raw();
+        let (rt, doc) = (self.handle.raw(), call::object_json(py, options)?);
         let mut out = berth_pod { id: 0 };
         call::status(py, || unsafe { berth_runtime_create_pod(&mut out, rt, doc.as_ptr()) })?;
         Ok(Pod::new(out))
@@ -315,23 +295,4 @@ impl Runtime {
         let (rt, sn, key) = (self.handle.raw(), snapshotter.map(c_string).transpose()?, c_string(key)?);
         call::status(py, || unsafe { berth_runtime_snapshots_remove(rt, opt_ptr(&sn), key.as_ptr()) }).map(drop)
     }
-
-    fn __repr__(&self) -> String {
-        format!("<berth.Runtime handle={:#x}{}>", self.handle.raw().id, closed_note(self.handle.is_closed()))
-    }
-}
-
-/// " closed" for the repr of a closed object.
-pub fn closed_note(closed: bool) -> &'static str {
-    if closed {
-        " closed"
-    } else {
-        ""
-    }
-}
-
-/// A filesystem path (str or os.PathLike) as a C string.
-pub fn path_arg(path: &std::path::Path) -> PyResult<CString> {
-    use std::os::unix::ffi::OsStrExt;
-    CString::new(path.as_os_str().as_bytes()).map_err(|_| pyo3::exceptions::PyValueError::new_err("embedded null byte"))
 }

@@ -8,7 +8,6 @@ use pyo3::sync::PyOnceLock;
 
 use crate::call;
 use crate::handle::{handle_class, Handle};
-use crate::runtime::closed_note;
 
 /// What a stream's JSON items become in Python.
 #[derive(Clone, Copy)]
@@ -86,9 +85,5 @@ impl Stream {
     fn skip_dir(&self, py: Python<'_>) -> PyResult<()> {
         let h = self.handle.raw();
         call::status(py, || berth_stream_skip_dir(h)).map(drop)
-    }
-
-    fn __repr__(&self) -> String {
-        format!("<berth.Stream handle={:#x}{}>", self.handle.raw().id, closed_note(self.handle.is_closed()))
     }
 }

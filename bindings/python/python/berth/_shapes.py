@@ -160,14 +160,13 @@ def walk(
                 filenames.append(entry.name)
         if topdown:
             yield item, dirnames, filenames
-            # Descend into what the caller left in dirnames, in its order.
-            for name in reversed(dirnames):
-                path = posixpath.join(item, name)
-                if path in walk_into:
-                    stack.append(path)
         else:
             stack.append((item, dirnames, filenames))
-            for path in reversed([posixpath.join(item, n) for n in dirnames if posixpath.join(item, n) in walk_into]):
+        # Descend into dirnames in order (top-down, what the caller left of it); the stack
+        # pops the last pushed first.
+        for name in reversed(dirnames):
+            path = posixpath.join(item, name)
+            if path in walk_into:
                 stack.append(path)
 
 
