@@ -291,7 +291,7 @@ pub unsafe extern "C" fn berth_container_filesystem(out: *mut berth_fs, c: berth
         let o = container(c)?;
         let inner = o.c.clone();
         let fs: Arc<dyn FileSystem> = block_on(async move { inner.filesystem().await }, o.timeout)?;
-        out.id = handle::insert(Object::Fs(fs));
+        out.id = handle::insert(Object::Fs(fs))?;
         Ok(BERTH_OK)
     })
 }
@@ -418,7 +418,7 @@ pub unsafe extern "C" fn berth_container_exec(
         let o = container(c)?;
         let inner = o.c.clone();
         let session = block_on(async move { inner.exec(options).await }, o.timeout)?;
-        out.id = insert_exec(session, o.timeout);
+        out.id = insert_exec(session, o.timeout)?;
         Ok(BERTH_OK)
     })
 }
@@ -560,13 +560,13 @@ pub extern "C" fn berth_exec_close(e: berth_exec) -> berth_status {
 }
 
 /// An exec handle for a session (of `berth_container_exec` or `berth_container_attach`).
-fn insert_exec(session: Arc<dyn ExecSession>, timeout: Option<Duration>) -> u64 {
+fn insert_exec(session: Arc<dyn ExecSession>, timeout: Option<Duration>) -> Outcome<u64> {
     let e = ExecObject { session, timeout, exited: AtomicBool::new(false), closed: watch::Sender::new(false) };
     handle::insert(Object::Exec(Arc::new(e)))
 }
 
 /// For the runtime's functions: a container handle for `c`.
-pub(crate) fn insert_container(c: Arc<dyn Container>, timeout: Option<Duration>) -> u64 {
+pub(crate) fn insert_container(c: Arc<dyn Container>, timeout: Option<Duration>) -> Outcome<u64> {
     handle::insert(Object::Container(Arc::new(ContainerObject { c, timeout })))
 }
 
@@ -591,7 +591,7 @@ pub unsafe extern "C" fn berth_container_attach(out: *mut berth_exec, c: berth_c
         let o = container(c)?;
         let inner = o.c.clone();
         let session = block_on(async move { inner.attach().await }, o.timeout)?;
-        out.id = insert_exec(session, o.timeout);
+        out.id = insert_exec(session, o.timeout)?;
         Ok(BERTH_OK)
     })
 }
@@ -627,7 +627,7 @@ fn base64(data: &[u8]) -> String {
 /// A stream handle whose items are `rx`'s, each turned into `U` on the way: a task
 /// forwards them, and closing the stream aborts it, which drops `rx` and so ends the
 /// work behind it.
-fn mapped_stream<T, U>(mut rx: mpsc::Receiver<berth_core::Result<T>>) -> u64
+fn mapped_stream<T, U>(mut rx: mpsc::Receiver<berth_core::Result<T>>) -> Outcome<u64>
 where
     T: Send + 'static,
     U: From<T> + Serialize + Send + 'static,
@@ -674,7 +674,7 @@ pub unsafe extern "C" fn berth_container_logs(
         let o = container(c)?;
         let inner = o.c.clone();
         let chunks = block_on(async move { inner.logs(options).await }, o.timeout)?;
-        out.id = mapped_stream::<LogChunk, LogItem>(chunks);
+        out.id = mapped_stream::<LogChunk, LogItem>(chunks)?;
         Ok(BERTH_OK)
     })
 }
@@ -703,7 +703,7 @@ pub unsafe extern "C" fn berth_container_stats(
         let inner = o.c.clone();
         let samples = block_on(async move { inner.stats(stream).await }, o.timeout)?;
         let source = ChannelSource::new(samples, Vec::new());
-        out.id = handle::insert(Object::Stream(Stream::new(Box::new(source))));
+        out.id = handle::insert(Object::Stream(Stream::new(Box::new(source))))?;
         Ok(BERTH_OK)
     })
 }

@@ -174,7 +174,7 @@ pub unsafe extern "C" fn berth_fs_open(out: *mut berth_file, fs: berth_fs, path:
         // SAFETY: forwarded contract.
         let path = unsafe { str_arg(path, "path") }?;
         let f = filesystem(fs)?.open(path)?;
-        out.id = handle::insert(Object::File(Arc::new(Mutex::new(f))));
+        out.id = handle::insert(Object::File(Arc::new(Mutex::new(f))))?;
         Ok(BERTH_OK)
     })
 }
@@ -193,7 +193,7 @@ pub unsafe extern "C" fn berth_fs_walk(out: *mut berth_stream, fs: berth_fs, roo
         // SAFETY: forwarded contract.
         let root = unsafe { str_arg(root, "root") }?;
         let walker = Walker::new(filesystem(fs)?, root);
-        out.id = handle::insert(Object::Stream(Stream::new(Box::new(WalkSource(walker)))));
+        out.id = handle::insert(Object::Stream(Stream::new(Box::new(WalkSource(walker)))))?;
         Ok(BERTH_OK)
     })
 }

@@ -91,7 +91,7 @@ pub unsafe extern "C" fn berth_image_layer(out: *mut berth_layer, image: berth_i
                 format!("layer {index}: the image has {} layers (numbered from 0)", img.layers().len()),
             )
         })?;
-        out.id = handle::insert(Object::Layer(l));
+        out.id = handle::insert(Object::Layer(l))?;
         Ok(BERTH_OK)
     })
 }
@@ -109,7 +109,7 @@ pub unsafe extern "C" fn berth_image_filesystem(out: *mut berth_fs, image: berth
     call(|| {
         let out = out_arg(out, "out")?;
         let fs: Arc<dyn FileSystem> = self::image(image)?.filesystem()?;
-        out.id = handle::insert(Object::Fs(fs));
+        out.id = handle::insert(Object::Fs(fs))?;
         Ok(BERTH_OK)
     })
 }
@@ -159,7 +159,7 @@ pub unsafe extern "C" fn berth_layer_filesystem(out: *mut berth_fs, layer: berth
     call(|| {
         let out = out_arg(out, "out")?;
         let fs: Arc<dyn FileSystem> = self::layer(layer)?.filesystem()?;
-        out.id = handle::insert(Object::Fs(fs));
+        out.id = handle::insert(Object::Fs(fs))?;
         Ok(BERTH_OK)
     })
 }

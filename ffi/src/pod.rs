@@ -27,7 +27,7 @@ fn pod(h: berth_pod) -> Outcome<Arc<PodObject>> {
     }
 }
 
-fn insert_pod(p: Arc<dyn Pod>, timeout: Option<Duration>) -> u64 {
+fn insert_pod(p: Arc<dyn Pod>, timeout: Option<Duration>) -> Outcome<u64> {
     handle::insert(Object::Pod(Arc::new(PodObject { p, timeout })))
 }
 
@@ -90,7 +90,7 @@ pub unsafe extern "C" fn berth_runtime_create_pod(
         let r = runtime(rt)?;
         let inner = r.rt.clone();
         let p = block_on(async move { inner.create_pod(options).await }, r.timeout)?;
-        out.id = insert_pod(p, r.timeout);
+        out.id = insert_pod(p, r.timeout)?;
         Ok(BERTH_OK)
     })
 }
@@ -116,7 +116,7 @@ pub unsafe extern "C" fn berth_runtime_open_pod(
         let r = runtime(rt)?;
         let inner = r.rt.clone();
         let p = block_on(async move { inner.open_pod(&pattern).await }, r.timeout)?;
-        out.id = insert_pod(p, r.timeout);
+        out.id = insert_pod(p, r.timeout)?;
         Ok(BERTH_OK)
     })
 }

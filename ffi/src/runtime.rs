@@ -162,7 +162,7 @@ pub unsafe extern "C" fn berth_runtime_open(
         let options: ConnectOptions = json_object_arg(options, "options_json")?;
         let timeout = options.timeout();
         let rt = block_on(async move { berth_core::connect(endpoint.as_deref(), options).await }, timeout)?;
-        out.id = handle::insert(Object::Runtime(Arc::new(RuntimeObject { rt, timeout })));
+        out.id = handle::insert(Object::Runtime(Arc::new(RuntimeObject { rt, timeout })))?;
         Ok(BERTH_OK)
     })
 }
@@ -261,7 +261,7 @@ pub unsafe extern "C" fn berth_runtime_open_image(
         let r = runtime(rt)?;
         let inner = r.rt.clone();
         let image = block_on(async move { inner.open_image(&pattern).await }, r.timeout)?;
-        out.id = handle::insert(Object::Image(image));
+        out.id = handle::insert(Object::Image(image))?;
         Ok(BERTH_OK)
     })
 }
@@ -372,7 +372,7 @@ pub unsafe extern "C" fn berth_runtime_create_container(
         let r = runtime(rt)?;
         let inner = r.rt.clone();
         let c = block_on(async move { inner.create_container(options).await }, r.timeout)?;
-        out.id = insert_container(c, r.timeout);
+        out.id = insert_container(c, r.timeout)?;
         Ok(BERTH_OK)
     })
 }
@@ -398,7 +398,7 @@ pub unsafe extern "C" fn berth_runtime_open_container(
         let r = runtime(rt)?;
         let inner = r.rt.clone();
         let c = block_on(async move { inner.open_container(&pattern).await }, r.timeout)?;
-        out.id = insert_container(c, r.timeout);
+        out.id = insert_container(c, r.timeout)?;
         Ok(BERTH_OK)
     })
 }
@@ -503,7 +503,7 @@ pub unsafe extern "C" fn berth_runtime_export_images(
 /// its result (or its error), then the end. Closing the stream aborts the task, which
 /// cancels the operation. A reader that falls behind never slows the operation: its
 /// progress queues up until read.
-fn progress_stream<T, F, Fut>(what: &'static str, work: F, last: fn(T) -> serde_json::Value) -> u64
+fn progress_stream<T, F, Fut>(what: &'static str, work: F, last: fn(T) -> serde_json::Value) -> Outcome<u64>
 where
     T: Send + 'static,
     F: FnOnce(mpsc::UnboundedSender<PullProgress>) -> Fut,
@@ -579,7 +579,7 @@ pub unsafe extern "C" fn berth_runtime_pull(
             "pull",
             |progress| async move { inner.pull_image(&reference, options, Some(progress)).await },
             |image| json!({ "status": "complete", "image": image }),
-        );
+        )?;
         Ok(BERTH_OK)
     })
 }
@@ -624,7 +624,7 @@ pub unsafe extern "C" fn berth_runtime_push(
                 Ok(reference)
             },
             |reference| json!({ "status": "complete", "reference": reference }),
-        );
+        )?;
         Ok(BERTH_OK)
     })
 }
@@ -660,7 +660,7 @@ pub unsafe extern "C" fn berth_runtime_events(
         // Closing the stream drops the receiver, which ends the subscription.
         let events = block_on(async move { inner.events(&filters).await }, r.timeout)?;
         let source = ChannelSource::new(events, Vec::new());
-        out.id = handle::insert(Object::Stream(Stream::new(Box::new(source))));
+        out.id = handle::insert(Object::Stream(Stream::new(Box::new(source))))?;
         Ok(BERTH_OK)
     })
 }

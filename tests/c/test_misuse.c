@@ -34,6 +34,13 @@ static const char *endpoint;
 static unsigned char os_release[125];
 #define OS_RELEASE_LEN 125
 
+/* How libberth packs a handle (ffi/src/handle.rs), for forging numbers near live ones:
+   the kind in the top 8 bits, then a 32-bit generation, then a 24-bit slot. */
+#define H_KIND 0xff00000000000000ull
+#define H_GENERATION_SHIFT 24
+#define H_SLOT 0x0000000000ffffffull
+#define H_GENERATION_1 (1ull << H_GENERATION_SHIFT)
+
 static const char *bad_utf8[] = {
     "\xff\xfe",           /* never valid */
     "/etc/\xff",          /* valid start, bad byte */
@@ -472,9 +479,9 @@ static void test_bad_handles(void) {
         expect_invalid(p, UINT64_MAX, "forged (UINT64_MAX)");
         expect_invalid(p, mine + 1, "forged (id+1)");
         expect_invalid(p, mine - 1, "forged (id-1)");
-        expect_invalid(p, mine + (1ull << 32), "forged (next generation)");
-        expect_invalid(p, mine & 0xff000000ffffffffull, "forged (generation 0)");
-        expect_invalid(p, mine | 0x00000000ffffffffull, "forged (slot 2^32-1)");
+        expect_invalid(p, mine + H_GENERATION_1, "forged (next generation)");
+        expect_invalid(p, mine & (H_KIND | H_SLOT), "forged (generation 0)");
+        expect_invalid(p, mine | H_SLOT, "forged (slot 2^24-1)");
         expect_invalid(p, 1, "forged (1)");
         for (int r = 0; r < 64; r++) {
             uint64_t x = rng();
@@ -487,7 +494,7 @@ static void test_bad_handles(void) {
         }
         for (int r = 0; r < 64; r++) {
             /* Right kind and slot, another generation. */
-            uint64_t x = (mine & 0xff000000ffffffffull) | ((rng() & 0x00ffffffull) << 32);
+            uint64_t x = (mine & (H_KIND | H_SLOT)) | ((rng() & 0xffffffffull) << H_GENERATION_SHIFT);
             if (x != mine) expect_invalid(p, x, "forged (random generation)");
         }
     }
@@ -1006,7 +1013,7 @@ static void test_daemon_bad_handles(void) {
         expect_dinvalid(p, UINT64_MAX, "forged (UINT64_MAX)");
         expect_dinvalid(p, 1, "forged (1)");
         expect_dinvalid(p, byte << 56, "forged (kind byte only)");
-        expect_dinvalid(p, (byte << 56) | (1ull << 32), "forged (generation 1, slot 0)");
+        expect_dinvalid(p, (byte << 56) | H_GENERATION_1, "forged (generation 1, slot 0)");
         /* Every live object of another kind, as is, and under this kind's byte (the
          * table must check the object's kind, not only the byte). */
         for (int k = 0; k < N_KINDS; k++) {
@@ -1018,7 +1025,7 @@ static void test_daemon_bad_handles(void) {
         static const uint64_t daemon_bytes[] = {KIND_BYTE_CONTAINER, KIND_BYTE_EXEC, KIND_BYTE_POD};
         for (size_t b = 0; b < sizeof daemon_bytes / sizeof daemon_bytes[0]; b++)
             if (daemon_bytes[b] != byte)
-                expect_dinvalid(p, (daemon_bytes[b] << 56) | 0x00000001000000ffull, "forged (another daemon kind's byte)");
+                expect_dinvalid(p, (daemon_bytes[b] << 56) | (H_GENERATION_1 | 0xffull), "forged (another daemon kind's byte)");
         for (int r = 0; r < 32; r++) {
             uint64_t x = (byte << 56) | (rng() & 0x00ffffffffffffffull);
             if (p->kind == D_RUNTIME && x == live[K_RUNTIME]) continue;
@@ -1043,9 +1050,9 @@ static void test_daemon_bad_handles(void) {
 
 static void test_daemon_null_arguments(void) {
     berth_runtime rt = {live[K_RUNTIME]};
-    berth_container c = {(KIND_BYTE_CONTAINER << 56) | 0x00000001000000ffull}; /* forged */
-    berth_exec e = {(KIND_BYTE_EXEC << 56) | 0x00000001000000ffull};           /* forged */
-    berth_pod p = {(KIND_BYTE_POD << 56) | 0x00000001000000ffull};             /* forged */
+    berth_container c = {(KIND_BYTE_CONTAINER << 56) | (H_GENERATION_1 | 0xffull)}; /* forged */
+    berth_exec e = {(KIND_BYTE_EXEC << 56) | (H_GENERATION_1 | 0xffull)};           /* forged */
+    berth_pod p = {(KIND_BYTE_POD << 56) | (H_GENERATION_1 | 0xffull)};             /* forged */
     char *s = NULL;
     berth_container c_out = {0};
     berth_stream stream_out = {0};
@@ -1241,9 +1248,9 @@ static void test_daemon_not_supported(void) {
  * the handle (forged container and exec handles here) and before the backend. */
 static void test_daemon_bad_arguments(void) {
     berth_runtime rt = {live[K_RUNTIME]};
-    berth_container c = {(KIND_BYTE_CONTAINER << 56) | 0x00000001000000ffull};
-    berth_exec e = {(KIND_BYTE_EXEC << 56) | 0x00000001000000ffull};
-    berth_pod p = {(KIND_BYTE_POD << 56) | 0x00000001000000ffull};
+    berth_container c = {(KIND_BYTE_CONTAINER << 56) | (H_GENERATION_1 | 0xffull)};
+    berth_exec e = {(KIND_BYTE_EXEC << 56) | (H_GENERATION_1 | 0xffull)};
+    berth_pod p = {(KIND_BYTE_POD << 56) | (H_GENERATION_1 | 0xffull)};
     char *s = NULL;
     berth_container c_out = {0};
     berth_stream st_out = {0};
