@@ -63,6 +63,10 @@
 // `whence` for `berth_file_seek`: from the end of the file.
 #define BERTH_SEEK_END 2
 
+// What `berth_fs_read_file` reads at most when its `max_bytes` is 0: 64 MiB. Bigger
+// files are streamed with `berth_fs_open`.
+#define BERTH_READ_FILE_DEFAULT_MAX_BYTES ((64 * 1024) * 1024)
+
 // The result of every fallible call.
 enum berth_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -566,11 +570,20 @@ berth_status berth_fs_eval_symlink(char **out, berth_fs fs, const char *path);
 berth_status berth_fs_read_dir(char **out, berth_fs fs, const char *path);
 
 // Reads the whole regular file at `path` into `*out`, freed with `berth_bytes_free`.
-// Meant for small files; stream large ones with `berth_fs_open`.
+// Meant for small files: a file larger than `max_bytes` (0: the default,
+// `BERTH_READ_FILE_DEFAULT_MAX_BYTES`) is refused before any of it is read, and no more
+// than `max_bytes` are ever held, even if the file grows while it is read. Stream
+// larger files with `berth_fs_open`.
+//
+// Errors: NOT_FOUND, INVALID_ARGUMENT (a directory or a special file, bad UTF-8, or a
+// file over `max_bytes`: the message gives its size and the limit), IO.
 //
 // # Safety
 // `out` points to writable storage; `path` is NUL-terminated.
-berth_status berth_fs_read_file(berth_bytes *out, berth_fs fs, const char *path);
+berth_status berth_fs_read_file(berth_bytes *out,
+                                berth_fs fs,
+                                const char *path,
+                                uint64_t max_bytes);
 
 // Opens the regular file at `path` (following symlinks) for reading. Closed with
 // `berth_file_close`.

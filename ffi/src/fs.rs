@@ -140,24 +140,62 @@ pub unsafe extern "C" fn berth_fs_read_dir(out: *mut *mut c_char, fs: berth_fs, 
     unsafe { fs_query(out, fs, path, |fs, p| fs.read_dir(p)) }
 }
 
+/// What `berth_fs_read_file` reads at most when its `max_bytes` is 0: 64 MiB. Bigger
+/// files are streamed with `berth_fs_open`.
+pub const BERTH_READ_FILE_DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Reads the whole regular file at `path` into `*out`, freed with `berth_bytes_free`.
-/// Meant for small files; stream large ones with `berth_fs_open`.
+/// Meant for small files: a file larger than `max_bytes` (0: the default,
+/// `BERTH_READ_FILE_DEFAULT_MAX_BYTES`) is refused before any of it is read, and no more
+/// than `max_bytes` are ever held, even if the file grows while it is read. Stream
+/// larger files with `berth_fs_open`.
+///
+/// Errors: NOT_FOUND, INVALID_ARGUMENT (a directory or a special file, bad UTF-8, or a
+/// file over `max_bytes`: the message gives its size and the limit), IO.
 ///
 /// # Safety
 /// `out` points to writable storage; `path` is NUL-terminated.
 #[no_mangle]
-pub unsafe extern "C" fn berth_fs_read_file(out: *mut berth_bytes, fs: berth_fs, path: *const c_char) -> berth_status {
+pub unsafe extern "C" fn berth_fs_read_file(
+    out: *mut berth_bytes,
+    fs: berth_fs,
+    path: *const c_char,
+    max_bytes: u64,
+) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
         *out = berth_bytes::EMPTY;
         // SAFETY: forwarded contract.
         let path = unsafe { str_arg(path, "path") }?;
-        let mut f = filesystem(fs)?.open(path)?;
-        let mut data = Vec::new();
-        f.read_to_end(&mut data).map_err(|e| berth_core::Error::io(format!("read {path}"), e))?;
-        *out = berth_bytes::from_vec(data);
+        let limit = if max_bytes == 0 { BERTH_READ_FILE_DEFAULT_MAX_BYTES } else { max_bytes };
+        let f = filesystem(fs)?.open(path)?;
+        *out = berth_bytes::from_vec(read_whole(f, limit)?);
         Ok(BERTH_OK)
     })
+}
+
+/// All of `f`, at most `limit` bytes. INVALID_ARGUMENT rather than CORRUPT or IO: the
+/// file is fine, the caller asked to hold more of it in memory than it allowed.
+fn read_whole(mut f: File, limit: u64) -> Outcome<Vec<u8>> {
+    // Checked before any byte is read, from the size the image records.
+    if f.len() > limit {
+        return Err(Failure::new(
+            BERTH_ERR_INVALID_ARGUMENT,
+            format!(
+                "read {}: the file is {} bytes, over the limit of {limit} bytes for reading a whole file \
+                 (max_bytes; 0 means {BERTH_READ_FILE_DEFAULT_MAX_BYTES}); stream it with berth_fs_open",
+                f.path(),
+                f.len()
+            ),
+        ));
+    }
+    let mut data = Vec::new();
+    data.try_reserve_exact(f.len() as usize).map_err(|_| {
+        Failure::new(BERTH_ERR_IO, format!("read {}: cannot hold its {} bytes in memory", f.path(), f.len()))
+    })?;
+    // `take`: a file whose content outgrew its recorded size still gives no more.
+    (&mut f).take(limit).read_to_end(&mut data).map_err(|e| berth_core::Error::io(format!("read {}", f.path()), e))?;
+    Ok(data)
 }
 
 /// Opens the regular file at `path` (following symlinks) for reading. Closed with
@@ -321,4 +359,58 @@ pub unsafe extern "C" fn berth_file_stat(out: *mut *mut c_char, f: berth_file) -
         *out = json_out(&v)?;
         Ok(BERTH_OK)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_core::fs::{FileContent, FileType, Stat};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Content that fills every buffer it is given (a file that outgrew the size its
+    /// stat recorded) and counts the reads.
+    struct Endless(AtomicUsize);
+
+    impl FileContent for Endless {
+        fn read_at(&self, buf: &mut [u8], _offset: u64) -> berth_core::Result<usize> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            buf.fill(b'x');
+            Ok(buf.len())
+        }
+    }
+
+    fn file(size: u64, content: Arc<Endless>) -> File {
+        let stat = Stat {
+            file_type: FileType::File,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size,
+            mtime: 0,
+            mtime_nsec: 0,
+            link: None,
+            dev_major: 0,
+            dev_minor: 0,
+            xattrs: Default::default(),
+        };
+        File::new("/f".into(), stat, content)
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_before_any_read() {
+        let content = Arc::new(Endless(AtomicUsize::new(0)));
+        let f = read_whole(file(1 << 40, content.clone()), 1000).expect_err("refused");
+        assert_eq!(f.status, BERTH_ERR_INVALID_ARGUMENT);
+        assert!(f.message.contains("the file is 1099511627776 bytes, over the limit of 1000 bytes"), "{}", f.message);
+        assert!(f.message.contains("berth_fs_open"), "{}", f.message);
+        assert_eq!(content.0.load(Ordering::Relaxed), 0, "nothing read before the check");
+    }
+
+    #[test]
+    fn no_more_than_the_limit_is_read_when_the_file_grew() {
+        let content = Arc::new(Endless(AtomicUsize::new(0)));
+        let data = read_whole(file(5, content), 8).unwrap_or_else(|f| panic!("{}", f.message));
+        assert!(data.len() <= 8, "{} bytes held for a limit of 8", data.len());
+        assert!(data.len() >= 5);
+    }
 }

@@ -87,7 +87,7 @@ static void expect_file_is(berth_fs fs, const char *path, const char *rel) {
     size_t want_len;
     unsigned char *want = host_file(rel, &want_len);
     berth_bytes got = {NULL, 0};
-    if (EXPECT_OK(berth_fs_read_file(&got, fs, path))) {
+    if (EXPECT_OK(berth_fs_read_file(&got, fs, path, 0))) {
         EXPECT(got.len == want_len);
         EXPECT(got.data != NULL);
         EXPECT(got.len == want_len && got.data && memcmp(got.data, want, want_len) == 0);
@@ -509,7 +509,7 @@ static void test_fs_files(berth_fs fs) {
     expect_file_is(fs, "/usr/share/doc/sample/CHANGES", "2-update/usr/share/doc/sample/CHANGES");
 
     berth_bytes b = {NULL, 0};
-    REQUIRE_OK(berth_fs_read_file(&b, fs, "/etc/os-release"));
+    REQUIRE_OK(berth_fs_read_file(&b, fs, "/etc/os-release", 0));
     REQUIRE(b.len == 125 && b.data != NULL);
     {
         char text[126];
@@ -521,10 +521,26 @@ static void test_fs_files(berth_fs fs) {
     memcpy(data, b.data, sizeof data);
     berth_bytes_free(b);
 
+    /* max_bytes: exactly the file's size reads it; one byte less refuses it, naming the
+       size, the limit and the way to stream it; 0 is the default, 64 MiB. */
+    REQUIRE_OK(berth_fs_read_file(&b, fs, "/etc/os-release", 125));
+    EXPECT(b.len == 125 && b.data != NULL && memcmp(b.data, data, 125) == 0);
+    berth_bytes_free(b);
+    berth_bytes over = {NULL, 0};
+    EXPECT_STATUS(berth_fs_read_file(&over, fs, "/etc/os-release", 124), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT(over.data == NULL && over.len == 0);
+    EXPECT_CONTAINS(berth_last_error_message(), "the file is 125 bytes, over the limit of 124 bytes");
+    EXPECT_CONTAINS(berth_last_error_message(), "berth_fs_open");
+    EXPECT_STATUS(berth_fs_read_file(&over, fs, "/bin/hello", 1), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT(BERTH_READ_FILE_DEFAULT_MAX_BYTES == 64ull * 1024 * 1024);
+    REQUIRE_OK(berth_fs_read_file(&b, fs, "/etc/os-release", 0));
+    EXPECT(b.len == 125);
+    berth_bytes_free(b);
+
     berth_bytes none = {NULL, 0};
-    EXPECT_STATUS(berth_fs_read_file(&none, fs, "/etc"), BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(berth_fs_read_file(&none, fs, "/etc", 0), BERTH_ERR_INVALID_ARGUMENT);
     EXPECT(none.data == NULL && none.len == 0);
-    EXPECT_STATUS(berth_fs_read_file(&none, fs, "/var/log/old.log"), BERTH_ERR_NOT_FOUND);
+    EXPECT_STATUS(berth_fs_read_file(&none, fs, "/var/log/old.log", 0), BERTH_ERR_NOT_FOUND);
     EXPECT(none.data == NULL && none.len == 0);
 
     /* An open file: through the symlink, read in chunks, at offsets, and seek. */

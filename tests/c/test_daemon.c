@@ -339,7 +339,7 @@ static void test_run_and_filesystem(void) {
     berth_fs fs = {0};
     if (EXPECT_OK(berth_container_filesystem(&fs, c))) {
         berth_bytes b = {NULL, 0};
-        if (EXPECT_OK(berth_fs_read_file(&b, fs, "/result.txt"))) {
+        if (EXPECT_OK(berth_fs_read_file(&b, fs, "/result.txt", 0))) {
             EXPECT(bytes_eq(b, "written-inside\n"));
             berth_bytes_free(b);
         }
@@ -1305,7 +1305,7 @@ static void test_export_archive_commit(void) {
             berth_fs fs = {0};
             if (EXPECT_OK(berth_image_filesystem(&fs, img))) {
                 berth_bytes b = {NULL, 0};
-                if (EXPECT_OK(berth_fs_read_file(&b, fs, "/data/dir/a.txt"))) {
+                if (EXPECT_OK(berth_fs_read_file(&b, fs, "/data/dir/a.txt", 0))) {
                     EXPECT(bytes_eq(b, "made-here\n"));
                     berth_bytes_free(b);
                 }

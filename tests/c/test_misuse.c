@@ -179,8 +179,8 @@ static void test_null_arguments(void) {
     EXPECT_STATUS(berth_fs_eval_symlink(&s, fs, NULL), BERTH_ERR_NULL_ARGUMENT);
     EXPECT_STATUS(berth_fs_read_dir(NULL, fs, "/"), BERTH_ERR_NULL_ARGUMENT);
     EXPECT_STATUS(berth_fs_read_dir(&s, fs, NULL), BERTH_ERR_NULL_ARGUMENT);
-    EXPECT_STATUS(berth_fs_read_file(NULL, fs, "/etc/motd"), BERTH_ERR_NULL_ARGUMENT);
-    EXPECT_STATUS(berth_fs_read_file(&bytes, fs, NULL), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_read_file(NULL, fs, "/etc/motd", 0), BERTH_ERR_NULL_ARGUMENT);
+    EXPECT_STATUS(berth_fs_read_file(&bytes, fs, NULL, 0), BERTH_ERR_NULL_ARGUMENT);
     EXPECT(bytes.data == NULL && bytes.len == 0);
     EXPECT_STATUS(berth_fs_open(NULL, fs, "/etc/motd"), BERTH_ERR_NULL_ARGUMENT);
     EXPECT_STATUS(berth_fs_open(&file_out, fs, NULL), BERTH_ERR_NULL_ARGUMENT);
@@ -333,7 +333,7 @@ HANDLE_PROBE(fs_walk, berth_fs, berth_stream, K_STREAM, berth_fs_walk(&o, h, "/"
 static berth_status probe_fs_read_file(uint64_t id) {
     berth_fs h = {id};
     berth_bytes b = {NULL, 0};
-    berth_status st = berth_fs_read_file(&b, h, "/etc/os-release");
+    berth_status st = berth_fs_read_file(&b, h, "/etc/os-release", 0);
     if (st == BERTH_OK) berth_bytes_free(b);
     else EXPECT(b.data == NULL && b.len == 0);
     return st;
@@ -532,7 +532,7 @@ static void test_bad_strings(void) {
         EXPECT_STATUS(berth_fs_readlink(&s, fs, bad), BERTH_ERR_INVALID_ARGUMENT);
         EXPECT_STATUS(berth_fs_eval_symlink(&s, fs, bad), BERTH_ERR_INVALID_ARGUMENT);
         EXPECT_STATUS(berth_fs_read_dir(&s, fs, bad), BERTH_ERR_INVALID_ARGUMENT);
-        EXPECT_STATUS(berth_fs_read_file(&bytes, fs, bad), BERTH_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(berth_fs_read_file(&bytes, fs, bad, 0), BERTH_ERR_INVALID_ARGUMENT);
         EXPECT_STATUS(berth_fs_open(&file_out, fs, bad), BERTH_ERR_INVALID_ARGUMENT);
         EXPECT_STATUS(berth_fs_walk(&stream_out, fs, bad), BERTH_ERR_INVALID_ARGUMENT);
     }
@@ -576,7 +576,7 @@ static void test_bad_strings(void) {
         s = NULL;
     }
     EXPECT_STATUS(berth_fs_readlink(&s, fs, ""), BERTH_ERR_INVALID_ARGUMENT); /* the root is no symlink */
-    EXPECT_STATUS(berth_fs_read_file(&bytes, fs, ""), BERTH_ERR_INVALID_ARGUMENT); /* a directory */
+    EXPECT_STATUS(berth_fs_read_file(&bytes, fs, "", 0), BERTH_ERR_INVALID_ARGUMENT); /* a directory */
     EXPECT_STATUS(berth_fs_open(&file_out, fs, ""), BERTH_ERR_INVALID_ARGUMENT);
     EXPECT(s == NULL && bytes.data == NULL && file_out.id == 0);
     if (EXPECT_OK(berth_fs_walk(&stream_out, fs, ""))) {
@@ -1530,7 +1530,7 @@ static void closing_round(const struct closing_shared *sh, struct closing_result
         if (tally(r, berth_runtime_open_image(&im, sh->rt, "sample"), "berth_runtime_open_image", final)) {
             berth_fs ifs = {0};
             if (EXPECT_OK(berth_image_filesystem(&ifs, im))) {
-                EXPECT_OK(berth_fs_read_file(&b, ifs, "/etc/os-release"));
+                EXPECT_OK(berth_fs_read_file(&b, ifs, "/etc/os-release", 0));
                 EXPECT(b.len == OS_RELEASE_LEN);
                 berth_bytes_free(b);
                 b.data = NULL;
@@ -1570,7 +1570,7 @@ static void closing_round(const struct closing_shared *sh, struct closing_result
         berth_string_free(s);
     }
     s = NULL;
-    if (tally(r, berth_fs_read_file(&b, sh->fs, "/usr/lib/os-release"), "berth_fs_read_file", final)) {
+    if (tally(r, berth_fs_read_file(&b, sh->fs, "/usr/lib/os-release", 0), "berth_fs_read_file", final)) {
         EXPECT(b.len == OS_RELEASE_LEN && memcmp(b.data, os_release, OS_RELEASE_LEN) == 0);
         berth_bytes_free(b);
     }
@@ -1733,7 +1733,7 @@ static void *sharing_thread(void *p) {
 
     for (int i = 0; i < 40; i++) {
         berth_bytes b = {NULL, 0};
-        if (EXPECT_OK(berth_fs_read_file(&b, sh->fs, "/etc/os-release"))) {
+        if (EXPECT_OK(berth_fs_read_file(&b, sh->fs, "/etc/os-release", 0))) {
             EXPECT(b.len == OS_RELEASE_LEN && memcmp(b.data, os_release, OS_RELEASE_LEN) == 0);
             berth_bytes_free(b);
         }
@@ -1816,7 +1816,7 @@ int main(int argc, char **argv) {
     {
         berth_fs fs = {live[K_FS]};
         berth_bytes b = {NULL, 0};
-        REQUIRE_OK(berth_fs_read_file(&b, fs, "/usr/lib/os-release"));
+        REQUIRE_OK(berth_fs_read_file(&b, fs, "/usr/lib/os-release", 0));
         REQUIRE(b.len == OS_RELEASE_LEN);
         memcpy(os_release, b.data, OS_RELEASE_LEN);
         berth_bytes_free(b);

@@ -7,7 +7,7 @@
 use std::ffi::c_char;
 
 use berth::*;
-use pyo3::exceptions::PyBufferError;
+use pyo3::exceptions::{PyBufferError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyList;
@@ -48,6 +48,19 @@ impl FileSystem {
     ) -> PyResult<String> {
         let (h, path) = (self.handle.raw(), c_string(path)?);
         call::string(py, |out| unsafe { f(out, h, path.as_ptr()) })
+    }
+}
+
+/// `max_bytes` of `berth_fs_read_file` for a Python `limit`: None is 0 (the library's
+/// default); a Python 0 would mean "nothing", which no read wants, so it is refused
+/// with the negatives rather than turned into the default.
+fn limit_arg(limit: Option<i64>) -> PyResult<u64> {
+    match limit {
+        None => Ok(0),
+        Some(n) if n > 0 => Ok(n as u64),
+        Some(n) => Err(PyValueError::new_err(format!(
+            "limit must be a positive number of bytes, or None for the default (got {n})"
+        ))),
     }
 }
 
@@ -107,21 +120,32 @@ impl FileSystem {
         Ok(names.unbind())
     }
 
-    /// The whole regular file at `path` (symlinks followed). For big files, `open()`.
-    fn read_bytes(&self, py: Python<'_>, path: &str) -> PyResult<Py<PyAny>> {
+    /// The whole regular file at `path` (symlinks followed), at most `limit` bytes
+    /// (None: the library's default, 64 MiB): a bigger file raises InvalidArgumentError
+    /// before any of it is read. For big files, `open()`.
+    #[pyo3(signature = (path, limit=None))]
+    fn read_bytes(&self, py: Python<'_>, path: &str, limit: Option<i64>) -> PyResult<Py<PyAny>> {
+        let max_bytes = limit_arg(limit)?;
         let (h, path) = (self.handle.raw(), c_string(path)?);
         let data = call::detached(py, || {
             let mut out = berth_bytes::EMPTY;
-            call::check(unsafe { berth_fs_read_file(&mut out, h, path.as_ptr()) })?;
+            call::check(unsafe { berth_fs_read_file(&mut out, h, path.as_ptr(), max_bytes) })?;
             Ok(call::take_bytes(out))
         })?;
         Ok(call::py_bytes(py, &data))
     }
 
-    /// The file at `path`, decoded.
-    #[pyo3(signature = (path, encoding="utf-8", errors="strict"))]
-    fn read_text(&self, py: Python<'_>, path: &str, encoding: &str, errors: &str) -> PyResult<Py<PyAny>> {
-        let data = self.read_bytes(py, path)?;
+    /// The file at `path`, decoded; `limit` as for `read_bytes`.
+    #[pyo3(signature = (path, encoding="utf-8", errors="strict", limit=None))]
+    fn read_text(
+        &self,
+        py: Python<'_>,
+        path: &str,
+        encoding: &str,
+        errors: &str,
+        limit: Option<i64>,
+    ) -> PyResult<Py<PyAny>> {
+        let data = self.read_bytes(py, path, limit)?;
         Ok(data.bind(py).call_method1("decode", (encoding, errors))?.unbind())
     }
 

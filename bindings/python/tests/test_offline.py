@@ -230,6 +230,40 @@ def test_big_file_reads_and_seeks_match_the_bytes(fixture_image: berth.FileSyste
         assert raw.readinto(view[100:]) == 900 and bytes(view[100:]) == BIG[500_000:500_900]
 
 
+def test_whole_file_reads_take_a_limit(tmp_path: pathlib.Path) -> None:
+    # One byte over the default limit (64 MiB): refused before it is read, with the
+    # size, the limit and the way to stream it; open() streams it.
+    size = 64 * 1024 * 1024 + 1
+    layer = Layer([Entry("big", data=bytes(size)), Entry("small", data=b"12345")])
+    archive = oci_archive(tmp_path / "big.oci.tar", [layer])
+    with berth.connect(f"oci-archive://{archive}") as rt, rt.open_image("fixture") as image, image.filesystem() as fs:
+        with pytest.raises(berth.InvalidArgumentError) as e:
+            fs.read_bytes("/big")
+        assert isinstance(e.value, ValueError)
+        message = str(e.value)
+        assert "the file is 67108865 bytes, over the limit of 67108864 bytes" in message, message
+        assert "berth_fs_open" in message
+        with pytest.raises(berth.InvalidArgumentError):
+            fs.read_text("/big", encoding="latin-1")
+        # Exactly the limit reads it.
+        assert len(fs.read_bytes("/big", limit=size)) == size
+        with fs.open("/big", buffering=0) as raw:
+            total = 0
+            while chunk := raw.read(1 << 20):
+                total += len(chunk)
+            assert total == size
+        # A small limit: over it refused, at it read; None is the default.
+        with pytest.raises(berth.InvalidArgumentError) as e:
+            fs.read_bytes("/small", limit=4)
+        assert "the file is 5 bytes, over the limit of 4 bytes" in str(e.value)
+        assert fs.read_text("/small", limit=5) == "12345"
+        assert fs.read_bytes("/small", limit=None) == b"12345" == fs.read_bytes("/small")
+        for bad in (0, -1):
+            with pytest.raises(ValueError) as v:
+                fs.read_bytes("/small", limit=bad)
+            assert not isinstance(v.value, berth.Error) and "limit must be a positive number" in str(v.value)
+
+
 def test_docker_archive_and_oci_layout(tmp_path: pathlib.Path) -> None:
     # An OCI layout directory: the sample archive unpacked.
     layout = tmp_path / "layout"

@@ -791,11 +791,17 @@ class FileSystem:
     def listdir(self, path: str = "/") -> list[str]:
         """The names in directory `path` in name order (like os.listdir)."""
 
-    def read_bytes(self, path: str) -> bytes:
-        """The whole regular file at `path`."""
+    def read_bytes(self, path: str, limit: int | None = None) -> bytes:
+        """The whole regular file at `path`, at most `limit` bytes (None: 64 MiB).
 
-    def read_text(self, path: str, encoding: str = "utf-8", errors: str = "strict") -> str:
-        """The file at `path`, decoded."""
+        A bigger file raises InvalidArgumentError before any of it is read (stream it
+        with open()); a limit below 1 raises ValueError.
+        """
+
+    def read_text(
+        self, path: str, encoding: str = "utf-8", errors: str = "strict", limit: int | None = None
+    ) -> str:
+        """The file at `path`, decoded; `limit` as for read_bytes."""
 
     # buffering=0 gives the raw File; any other value a BufferedReader over it.
     @overload
