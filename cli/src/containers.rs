@@ -20,7 +20,7 @@ use serde_json::json;
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::exec::{forward_stdin, stream, Ended, OnSignal};
-use crate::output::Out;
+use crate::output::{printable, Out};
 use crate::term::{self, RawMode};
 use crate::{absolute, connect, exit_status_code, Cli, Failures};
 
@@ -436,7 +436,7 @@ async fn wait_or_stop(c: &Arc<dyn Container>) -> Result<ExitStatus> {
         _ = term.recv() => {}
         _ = hup.recv() => {}
     }
-    eprintln!("berth: stopping container {} (SIGKILL after {} s)", c.id(), RUN_STOP_GRACE.as_secs());
+    eprintln!("berth: stopping container {} (SIGKILL after {} s)", printable(c.id()), RUN_STOP_GRACE.as_secs());
     match c.stop(RUN_STOP_GRACE).await {
         Ok(exit) => Ok(exit),
         // It ended on its own meanwhile.

@@ -11,7 +11,7 @@ use berth_core::{Error, ErrorKind, Result};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
-use crate::output::Out;
+use crate::output::{printable, Out};
 use crate::term::{self, RawMode};
 use crate::{connect, exit_status_code, Cli};
 
@@ -173,12 +173,12 @@ pub async fn stream(session: &Arc<dyn ExecSession>, tty: bool, raw: bool, on_sig
                 let signal = if sent.contains(&forward) { libc::SIGKILL } else { forward };
                 sent.push(forward);
                 if let Err(e) = session.kill(signal).await {
-                    eprintln!("berth: could not pass signal {signal} on to the process: {}", e.message());
+                    eprintln!("berth: could not pass signal {signal} on to the process: {}", printable(e.message()));
                 }
             }
             OnSignal::Stop(c, grace) if sent.is_empty() => {
                 sent.push(forward);
-                eprintln!("berth: stopping container {} (SIGKILL after {} s)", c.id(), grace.as_secs());
+                eprintln!("berth: stopping container {} (SIGKILL after {} s)", printable(c.id()), grace.as_secs());
                 // The output goes on streaming while it stops; the exit ends the loop.
                 let (c, grace) = (c.clone(), *grace);
                 tokio::spawn(async move {
@@ -186,14 +186,20 @@ pub async fn stream(session: &Arc<dyn ExecSession>, tty: bool, raw: bool, on_sig
                         Ok(_) => {}
                         // It ended on its own meanwhile.
                         Err(e) if e.kind() == ErrorKind::Conflict => {}
-                        Err(e) => eprintln!("berth: could not stop container {}: {}", c.id(), e.message()),
+                        Err(e) => {
+                            eprintln!(
+                                "berth: could not stop container {}: {}",
+                                printable(c.id()),
+                                printable(e.message())
+                            )
+                        }
                     }
                 });
             }
             OnSignal::Stop(c, _) => {
                 if let Err(e) = c.kill(libc::SIGKILL).await {
                     if e.kind() != ErrorKind::Conflict {
-                        eprintln!("berth: could not kill container {}: {}", c.id(), e.message());
+                        eprintln!("berth: could not kill container {}: {}", printable(c.id()), printable(e.message()));
                     }
                 }
             }

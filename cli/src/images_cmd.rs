@@ -12,7 +12,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::output::{human_size, Out};
+use crate::output::{human_size, printable, Out};
 use crate::{absolute, connect, term, Cli, Failures};
 
 /// Registry credentials, for pull and push.
@@ -120,7 +120,7 @@ impl Display {
                 let bar = bars.entry(p.digest.clone()).or_insert_with(|| {
                     let b = multi.add(ProgressBar::new(p.total));
                     b.set_style(bar_style(p.total > 0));
-                    b.set_prefix(short(&p.digest).to_string());
+                    b.set_prefix(printable(short(&p.digest)).into_owned());
                     b.enable_steady_tick(Duration::from_millis(120));
                     b
                 });
@@ -129,12 +129,12 @@ impl Display {
                     bar.set_style(bar_style(true));
                 }
                 bar.set_position(p.offset);
-                bar.set_message(p.status.clone());
+                bar.set_message(printable(&p.status).into_owned());
                 if finished(&p.status) {
                     if p.total > 0 {
                         bar.set_position(p.total);
                     }
-                    bar.finish_with_message(p.status);
+                    bar.finish_with_message(printable(&p.status).into_owned());
                 }
                 Ok(())
             }

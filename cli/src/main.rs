@@ -226,12 +226,13 @@ fn main() -> ExitCode {
 
 pub(crate) fn report(e: &Error, json: bool) {
     let mut stderr = io::stderr().lock();
+    // A message may quote an image's or a daemon's names: made printable, as stdout is.
     if json {
         let doc =
             serde_json::json!({ "error": { "kind": e.kind(), "message": e.message(), "candidates": e.candidates() } });
-        let _ = writeln!(stderr, "{doc}");
+        let _ = writeln!(stderr, "{}", output::json_text(&doc, false).unwrap_or_else(|_| doc.to_string()));
     } else {
-        let _ = writeln!(stderr, "berth: {}: {}", e.kind(), e.message());
+        let _ = writeln!(stderr, "berth: {}: {}", e.kind(), output::printable(e.message()));
     }
 }
 
