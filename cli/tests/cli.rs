@@ -150,3 +150,47 @@ fn ambiguous_and_corrupt_exit_codes() {
     let out = berth(&["-r", &ep, "ls", "b.example/app:1"]);
     assert_eq!(out.status.code(), Some(10), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn inspect_prints_no_byte_of_a_host_file_a_config_links_to() {
+    // A layout whose config blob is a symlink to a host JSON file the attacker knows well
+    // enough to name by digest: the digest check passes, so only refusing the link keeps
+    // the file's content out of the output.
+    let dir = tempfile::tempdir().unwrap();
+    let (layout, host) = (dir.path().join("layout"), dir.path().join("host.json"));
+    let secret = "host-only-5e3a9c";
+    let tar = TarBuilder::new().file("f", b"x").finish();
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": berth_tests::store::host_arch(), "os": "linux", "author": secret,
+        "rootfs": { "type": "layers", "diff_ids": [format!("sha256:{}", sha256_hex(&tar))] },
+    }))
+    .unwrap();
+    let mut store = Store::new();
+    let config_digest = store.blob(&config);
+    let layer_digest = store.blob(&tar);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": { "mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len() },
+        "layers": [{ "mediaType": berth_tests::store::PLAIN, "digest": layer_digest, "size": tar.len() }],
+    }))
+    .unwrap();
+    let manifest_digest = store.blob(&manifest);
+    store.index.push(serde_json::json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest, "size": manifest.len(),
+        "annotations": { "org.opencontainers.image.ref.name": "linked:1" },
+    }));
+    store.write_dir(&layout);
+    let blob = layout.join(Store::blob_path(&config_digest));
+    std::fs::rename(&blob, &host).unwrap();
+    std::os::unix::fs::symlink(&host, &blob).unwrap();
+    let ep = format!("oci://{}", layout.display());
+    for args in [vec!["inspect", "linked:1"], vec!["images"], vec!["--json", "inspect", "linked:1"]] {
+        let out = berth(&[&["--runtime", ep.as_str()][..], &args[..]].concat());
+        let all = [out.stdout.as_slice(), out.stderr.as_slice()].concat();
+        let text = String::from_utf8_lossy(&all);
+        assert!(!text.contains(secret), "berth {args:?} printed the host file: {text}");
+        assert!(!text.contains(&host.display().to_string()), "berth {args:?} named the link's target: {text}");
+        assert_eq!(out.status.code(), Some(10), "berth {args:?}: a linked config is corrupt: {text}");
+    }
+}

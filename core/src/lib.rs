@@ -28,6 +28,7 @@ pub mod endpoint;
 pub mod error;
 pub mod find;
 pub mod fs;
+pub mod host_dir;
 pub mod image;
 pub mod io;
 pub mod model;

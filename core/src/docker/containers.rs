@@ -472,7 +472,9 @@ fn overlay_dirs(s: &Shared, i: &bollard::models::ContainerInspectResponse) -> Op
         return None;
     }
     let dirs = super::overlay_dirs(driver)?;
-    dirs.iter().all(|d| std::fs::read_dir(d).is_ok()).then_some(dirs)
+    // Each must open as a directory we may list (the daemon's path may pass a link; below
+    // it nothing is followed: fs/dir_layer.rs).
+    dirs.iter().all(|d| crate::host_dir::HostDir::open(d).is_ok()).then_some(dirs)
 }
 
 /// Host pids of the container's processes (init and execs), from the daemon's `top`.

@@ -31,6 +31,7 @@ use crate::digest::Digest;
 use crate::endpoint::{ConnectOptions, Endpoint};
 use crate::error::{Error, ErrorKind, Result};
 use crate::find;
+use crate::host_dir::HostDir;
 use crate::image::{Image, Layer};
 use crate::model::{
     Compression, ImageSummary, LayerInfo, Platform, PullOptions, PullProgress, PushOptions, RuntimeKind,
@@ -119,12 +120,10 @@ fn direct_layers(inspect: &bollard::models::ImageInspect) -> Result<Vec<(Digest,
         return Err(unsupported(&format!("{} layer directories for {} layers", dirs.len(), diff_ids.len())));
     }
     for d in &dirs {
-        let m = std::fs::metadata(d).map_err(|e| Error::io(format!("layer directory {}", d.display()), e))?;
-        if !m.is_dir() {
-            return Err(unsupported(&format!("{} is not a directory", d.display())));
-        }
-        // Listing needs read access: a caller that is not root gets the API path.
-        std::fs::read_dir(d).map_err(|e| Error::io(format!("layer directory {}", d.display()), e))?;
+        // Opened as a directory with read access, as listing it needs: a caller that is not
+        // root gets the API path. The daemon's own path may pass a link (a data root moved
+        // to another disk); below it nothing is followed (fs/dir_layer.rs).
+        HostDir::open(d).map_err(|e| e.context("layer directory"))?;
     }
     Ok(diff_ids.into_iter().zip(dirs).collect())
 }
@@ -159,14 +158,21 @@ fn open_direct(
     Image::new(summary, manifest, config_bytes, layers)
 }
 
+/// The largest config read from Docker's image store (a config is a few KiB; anything
+/// near this is not one).
+const MAX_STORED_CONFIG: u64 = 64 << 20;
+
 /// Docker keeps the config exactly as pulled in `ROOT/image/overlay2/imagedb/content/`;
 /// ROOT is three levels above a layer's `overlay2/ID/diff`. Used only when its digest is
-/// the image ID.
+/// the image ID. ROOT may be reached through a link; below it no link is followed and
+/// only a regular file is read.
 fn stored_config(id: &Digest, layers: &[(Digest, PathBuf)]) -> Option<Vec<u8>> {
-    let root = layers.first()?.1.parent()?.parent()?.parent()?;
-    let path = root.join("image/overlay2/imagedb/content").join(id.algorithm()).join(id.hex());
-    let bytes = std::fs::read(path).ok()?;
-    (Digest::sha256_of(&bytes) == *id).then_some(bytes)
+    use std::io::Read;
+    let root = HostDir::open(layers.first()?.1.parent()?.parent()?.parent()?).ok()?;
+    let rel = format!("image/overlay2/imagedb/content/{}/{}", id.algorithm(), id.hex());
+    let mut bytes = Vec::new();
+    root.open_file(&rel).ok()?.take(MAX_STORED_CONFIG + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= MAX_STORED_CONFIG && Digest::sha256_of(&bytes) == *id).then_some(bytes)
 }
 
 /// An OCI image config rebuilt from the daemon's inspect, where the stored bytes are

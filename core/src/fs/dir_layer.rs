@@ -2,75 +2,38 @@
 //! whiteouts are 0:0 character devices and opaque directories carry the
 //! `trusted.overlay.opaque` xattr), or a whole snapshot.
 //!
-//! Files are opened one path component at a time with O_NOFOLLOW, so a path the
-//! container swaps for a symlink while we read fails instead of leading out of the
-//! directory (portable: no openat2, which older kernels, seccomp profiles and valgrind
-//! lack).
+//! Files are opened beneath the directory with no symlink followed and only as regular
+//! files ([`HostDir`]), so a path the container swaps for a symlink, a FIFO or a device
+//! while we read fails instead of leading out of the directory or blocking.
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
-use std::fs::File;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::fs::tar::{EntryKind, TarEntry};
+use crate::host_dir::HostDir;
 use crate::model::LayerChanges;
 
 /// The directory a layer's files are read from.
 pub struct DirRoot {
-    path: PathBuf,
-    dir: File,
+    dir: HostDir,
 }
 
 impl DirRoot {
     fn open(path: &Path) -> Result<DirRoot> {
-        let dir = File::open(path).map_err(|e| Error::io(format!("open {}", path.display()), e))?;
-        Ok(DirRoot { path: path.to_path_buf(), dir })
+        Ok(DirRoot { dir: HostDir::open(path)? })
     }
 
-    /// Reads `rel` (relative to the root) at `offset`.
+    /// Reads `rel` (relative to the root) at `offset`. Every component must still be what
+    /// the index saw (directories, then a regular file): one the container swapped for a
+    /// symlink, FIFO or device fails the read instead of leading anywhere.
     pub fn read_at(&self, rel: &str, buf: &mut [u8], offset: u64) -> Result<usize> {
-        let f = self.open_in_root(rel)?;
-        f.read_at(buf, offset).map_err(|e| Error::io(format!("read {}/{rel}", self.path.display()), e))
+        let f = self.dir.open_file(rel).map_err(|e| e.context(format!("directory {}", self.dir.path().display())))?;
+        f.read_at(buf, offset).map_err(|e| Error::io(format!("read {}/{rel}", self.dir.path().display()), e))
     }
-
-    /// Opens `rel` one component at a time with O_NOFOLLOW: every component must still
-    /// be what the index saw (directories, then a regular file). A component the
-    /// container swapped for a symlink fails the read instead of leading anywhere.
-    fn open_in_root(&self, rel: &str) -> Result<File> {
-        let fail = |e: std::io::Error| Error::io(format!("open {}/{rel}", self.path.display()), e);
-        let parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty()).collect();
-        let Some((last, dirs)) = parts.split_last() else {
-            return Err(Error::invalid(format!("open {}: empty path", self.path.display())));
-        };
-        let mut dir: Option<OwnedFd> = None;
-        for part in dirs {
-            let fd = openat(
-                dir.as_ref().map_or(self.dir.as_raw_fd(), |d| d.as_raw_fd()),
-                part,
-                libc::O_DIRECTORY | libc::O_PATH,
-            )
-            .map_err(fail)?;
-            dir = Some(fd);
-        }
-        let fd =
-            openat(dir.as_ref().map_or(self.dir.as_raw_fd(), |d| d.as_raw_fd()), last, libc::O_RDONLY).map_err(fail)?;
-        Ok(File::from(fd))
-    }
-}
-
-fn openat(dirfd: i32, name: &str, flags: i32) -> std::io::Result<OwnedFd> {
-    let c = CString::new(name.as_bytes()).map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
-    // SAFETY: a valid directory descriptor and a NUL-terminated name.
-    let fd = unsafe { libc::openat(dirfd, c.as_ptr(), flags | libc::O_NOFOLLOW | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: openat returned a new descriptor that we now own.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Walks `root` (not following symlinks) into tar-like entries. With `overlay_markers`,
@@ -186,5 +149,28 @@ mod tests {
         std::fs::remove_file(d.path().join("etc/hosts")).unwrap();
         std::os::unix::fs::symlink("/etc/passwd", d.path().join("etc/hosts")).unwrap();
         assert!(f.read_at(&mut buf, 0).is_err(), "a swapped-in symlink is not followed");
+    }
+
+    #[test]
+    fn a_file_swapped_for_a_fifo_fails_without_hanging() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("data"), b"data").unwrap();
+        let ix = Arc::new(crate::fs::layer::LayerIndex::from_dir(d.path(), true).unwrap());
+        let fs = LayeredFs::new("dir", vec![ix]);
+        let f = fs.open("/data").unwrap();
+        std::fs::remove_file(d.path().join("data")).unwrap();
+        let c = std::ffi::CString::new(d.path().join("data").as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        // A hang guard, not a timing assertion: opening a FIFO for reading blocks until a
+        // writer comes, and none ever does here.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4];
+            let _ = tx.send(f.read_at(&mut buf, 0).map_err(|e| e.to_string()));
+        });
+        let r = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("reading a swapped-in FIFO hung");
+        let e = r.unwrap_err();
+        assert!(e.contains("data: not a regular file (a FIFO)"), "{e}");
     }
 }

@@ -3,10 +3,17 @@
 //!
 //! An archive is indexed once at open (headers only; a plain tar can be skipped through
 //! with no decompression), and a member is then a byte range of the archive file.
+//!
+//! A directory's files are opened beneath it with no link followed and only as regular
+//! files ([`HostDir`]): the store is someone else's content, and a link in it must not
+//! lead to a host file or tell anything about one. Anything else where a file is read is
+//! Corrupt. The archive an endpoint names is the caller's own path (a link there is their
+//! choice) but must be a regular file, else InvalidArgument.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -14,6 +21,7 @@ use crate::blob::{BlobSource, FileRange};
 use crate::error::{Error, Result};
 use crate::fs::compression;
 use crate::fs::tar::{normalize_path, EntryKind, TarReader};
+use crate::host_dir::HostDir;
 use crate::model::Compression;
 
 /// The largest JSON document (index, manifest, config) read into memory.
@@ -27,7 +35,7 @@ pub enum Member {
 }
 
 pub enum Files {
-    Dir(PathBuf),
+    Dir(HostDir),
     Archive { path: PathBuf, file: Arc<File>, members: HashMap<String, Member> },
 }
 
@@ -40,22 +48,25 @@ impl Files {
                 path.display()
             )));
         }
-        Ok(Files::Dir(path.to_path_buf()))
+        Ok(Files::Dir(HostDir::open(path)?))
     }
 
     /// Indexes the members of the tar archive at `path`.
     pub fn archive(path: &Path) -> Result<Files> {
         let what = format!("archive {}", path.display());
-        let file = File::open(path).map_err(|e| Error::io(format!("open {what}"), e))?;
+        // The caller's own path (a link there is their choice), but it must be a tar file:
+        // a FIFO must not block the open, nor a device be opened.
+        let file = crate::host_dir::open_named_file(path, &what)?;
         let mut head = [0u8; 4];
-        let n = (&file).read(&mut head).map_err(|e| Error::io(&what, e))?;
+        let n = file.read_at(&mut head, 0).map_err(|e| Error::io(&what, e))?;
         if compression::sniff(&head[..n]) != Compression::None {
             return Err(Error::new(
                 crate::ErrorKind::NotSupported,
                 format!("{what}: the archive itself is compressed; decompress it first (e.g. gunzip)"),
             ));
         }
-        let reader = BufReader::with_capacity(1 << 16, File::open(path).map_err(|e| Error::io(&what, e))?);
+        // The same open file, not the path again: what was checked is what is read.
+        let reader = BufReader::with_capacity(1 << 16, file.try_clone().map_err(|e| Error::io(&what, e))?);
         let mut tar = TarReader::new(reader);
         let mut members = HashMap::new();
         while let Some(e) = tar.next_entry().map_err(|e| e.context(&what))? {
@@ -78,14 +89,17 @@ impl Files {
     /// Where the store lives, for messages.
     pub fn describe(&self) -> String {
         match self {
-            Files::Dir(p) => format!("layout {}", p.display()),
+            Files::Dir(d) => format!("layout {}", d.path().display()),
             Files::Archive { path, .. } => format!("archive {}", path.display()),
         }
     }
 
+    /// Whether something is at `rel`. In a directory a link counts as itself (it is not
+    /// followed), and so does a path that cannot be resolved without following one: the
+    /// read that comes next says what is wrong with it.
     pub fn exists(&self, rel: &str) -> bool {
         match self {
-            Files::Dir(root) => root.join(normalize_path(rel)).exists(),
+            Files::Dir(root) => !matches!(root.entry_type(&normalize_path(rel)), Ok(None)),
             Files::Archive { members, .. } => members.contains_key(&normalize_path(rel)),
         }
     }
@@ -96,8 +110,7 @@ impl Files {
         let rel = normalize_path(rel);
         match self {
             Files::Dir(root) => {
-                let p = root.join(&rel);
-                let f = File::open(&p).map_err(|e| Error::io(format!("{}: open {rel}", self.describe()), e))?;
+                let f = root.open_file(&rel).map_err(|e| e.context(self.describe()))?;
                 let len = f.metadata().map_err(|e| Error::io(format!("{}: stat {rel}", self.describe()), e))?.len();
                 Ok(Arc::new(FileRange::new(Arc::new(f), 0, len)))
             }
@@ -117,7 +130,7 @@ impl Files {
         }
     }
 
-    /// Reads a small document whole.
+    /// Reads a small document whole (a regular file, never followed through a link).
     pub fn read(&self, rel: &str) -> Result<Vec<u8>> {
         let src = self.open(rel)?;
         if src.len() > MAX_DOCUMENT {

@@ -30,6 +30,15 @@ pub fn scan(files: &Files, platform: &Platform) -> Result<Vec<FoundManifest>> {
     if !files.exists("index.json") {
         return Err(Error::corrupt(format!("{}: not an OCI layout (no index.json)", files.describe())));
     }
+    // Read (not just tested for) so that a layout whose oci-layout is a link or a FIFO is
+    // refused like any other file of it; some writers leave it out, so it may be missing.
+    if files.exists("oci-layout") {
+        let what = format!("{}: oci-layout", files.describe());
+        let marker: Value = parse_json(&files.read("oci-layout")?, &what)?;
+        if !marker.get("imageLayoutVersion").is_some_and(Value::is_string) {
+            return Err(Error::corrupt(format!("{what}: no imageLayoutVersion")));
+        }
+    }
     let index: ImageIndex = parse_json(&files.read("index.json")?, &format!("{}: index.json", files.describe()))?;
     let mut found: Vec<(Descriptor, Vec<String>)> = Vec::new();
     walk_index(files, index.manifests(), &[], platform, 0, &mut found)?;
