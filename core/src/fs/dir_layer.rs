@@ -7,7 +7,6 @@
 //! directory (portable: no openat2, which older kernels, seccomp profiles and valgrind
 //! lack).
 
-use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -118,7 +117,7 @@ pub fn scan(root: &Path, overlay_markers: bool) -> Result<(Vec<TarEntry>, LayerC
             }
             let rdev = m.rdev();
             entries.push(TarEntry {
-                path: path.clone(),
+                path: path.clone().into_bytes().into(),
                 kind,
                 mode: m.mode() & 0o7777,
                 uid: m.uid() as u64,
@@ -131,14 +130,16 @@ pub fn scan(root: &Path, overlay_markers: bool) -> Result<(Vec<TarEntry>, LayerC
                         std::fs::read_link(&p)
                             .map_err(|e| Error::io(format!("readlink {}", p.display()), e))?
                             .to_string_lossy()
-                            .into_owned(),
+                            .into_owned()
+                            .into_bytes()
+                            .into(),
                     )
                 } else {
                     None
                 },
                 dev_major: libc::major(rdev) as u32,
                 dev_minor: libc::minor(rdev) as u32,
-                xattrs: BTreeMap::new(),
+                xattrs: None,
                 data_offset: 0,
                 sparse: None,
             });
