@@ -1,5 +1,6 @@
 //! Images and layers: what every backend hands back, read by the one engine.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -8,11 +9,13 @@ use serde_json::{json, Value};
 
 use crate::digest::Digest;
 use crate::error::{Error, Result};
-use crate::fs::layer::{LayerBlob, LayerIndex};
+use crate::fs::layer::{LayerBlob, LayerIndex, Verify};
+use crate::fs::limits::MAX_LAYERS_PER_IMAGE;
 use crate::fs::LayeredFs;
 use crate::model::{ImageSummary, LayerChanges, LayerInfo};
 
-/// One layer of an image. Cloning is cheap; clones share the index.
+/// One layer of an image. Cloning is cheap; clones share the index, and so do the
+/// layers of one image that list the same blob (see [`Image::new`]).
 #[derive(Clone)]
 pub struct Layer {
     info: LayerInfo,
@@ -61,6 +64,21 @@ impl Layer {
 
     pub fn info(&self) -> &LayerInfo {
         &self.info
+    }
+
+    /// What makes two layers the same blob read the same way: a manifest may list one
+    /// blob many times, and each listing must not cost another pass.
+    fn blob_key(&self) -> String {
+        match &self.origin {
+            Origin::Blob(b) => {
+                let checked = match &b.verify {
+                    Verify::Blob(d) => format!("blob {d}"),
+                    Verify::DiffId(d) => format!("diff-id {d}"),
+                };
+                format!("{checked} {:?} {:?}", b.compression, b.size)
+            }
+            Origin::Dir(d) => format!("dir {}", d.display()),
+        }
     }
 
     /// The blob as stored (compressed), for copying it elsewhere; None for a layer read
@@ -119,9 +137,19 @@ pub struct Image {
 
 impl Image {
     /// An image from its parts; `config_bytes` is the config as stored, and must parse.
-    pub fn new(summary: ImageSummary, manifest: Value, config_bytes: Vec<u8>, layers: Vec<Layer>) -> Result<Image> {
+    /// Layers that list the same blob (same digest, compression and size) share one index,
+    /// so the blob is read once however many times the manifest names it.
+    pub fn new(summary: ImageSummary, manifest: Value, config_bytes: Vec<u8>, mut layers: Vec<Layer>) -> Result<Image> {
         let config: Value = serde_json::from_slice(&config_bytes)
             .map_err(|e| Error::corrupt(format!("config of image {}: bad JSON: {e}", summary.describe())))?;
+        let mut first: HashMap<String, usize> = HashMap::new();
+        for i in 0..layers.len() {
+            let j = *first.entry(layers[i].blob_key()).or_insert(i);
+            if j != i {
+                layers[i].index = layers[j].index.clone();
+                layers[i].fs = layers[j].fs.clone();
+            }
+        }
         Ok(Image {
             inner: Arc::new(ImageInner { summary, manifest, config, config_bytes, layers, fs: OnceCell::new() }),
         })
@@ -170,13 +198,23 @@ impl Image {
         })
     }
 
-    /// The squashed root filesystem. The first call indexes every layer (in parallel,
-    /// largest first); later calls return the same filesystem.
+    /// The squashed root filesystem. The first call indexes every distinct layer blob
+    /// (in parallel, largest first); later calls return the same filesystem. An image of
+    /// more than [`MAX_LAYERS_PER_IMAGE`] layers is `Corrupt`.
     pub fn filesystem(&self) -> Result<Arc<LayeredFs>> {
         self.inner
             .fs
             .get_or_try_init(|| {
-                let indexes = index_all(&self.inner.layers)?;
+                let layers = &self.inner.layers;
+                if layers.len() > MAX_LAYERS_PER_IMAGE {
+                    return Err(Error::corrupt(format!(
+                        "filesystem of image {}: it stacks {} layers; berth reads at most {MAX_LAYERS_PER_IMAGE} layers \
+                         (the kernel's overlayfs mounts no more, so no runtime on overlayfs runs it)",
+                        self.inner.summary.describe(),
+                        layers.len()
+                    )));
+                }
+                let indexes = index_all(layers)?;
                 let name = format!("image {}", self.inner.summary.describe());
                 Ok(Arc::new(LayeredFs::new(name, indexes)))
             })
@@ -184,43 +222,32 @@ impl Image {
     }
 }
 
-/// Indexes layers on up to `available_parallelism` threads, biggest blob first so the
-/// longest job starts at once. The first error wins.
+/// Indexes each distinct layer (layers listing one blob share an index cell) on up to
+/// `available_parallelism` threads, biggest blob first so the longest job starts at once.
+/// The first error wins.
 fn index_all(layers: &[Layer]) -> Result<Vec<Arc<LayerIndex>>> {
-    let mut order: Vec<usize> = (0..layers.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(layers[i].info.size));
-    let slots: Vec<Mutex<Option<Result<Arc<LayerIndex>>>>> = layers.iter().map(|_| Mutex::new(None)).collect();
+    let mut seen = HashSet::new();
+    let mut unique: Vec<&Layer> = layers.iter().filter(|l| seen.insert(Arc::as_ptr(&l.index))).collect();
+    unique.sort_by_key(|l| std::cmp::Reverse(l.info.size));
+    let first_error: Mutex<Option<Error>> = Mutex::new(None);
     let next = AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(layers.len()).max(1);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(unique.len()).max(1);
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&i) = order.get(k) else { break };
-                let result = layers[i].index();
-                let failed = result.is_err();
-                *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
-                if failed {
+                let Some(layer) = unique.get(k) else { break };
+                if let Err(e) = layer.index() {
+                    first_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
                     // Stop handing out work; the error is reported below.
-                    next.store(order.len(), Ordering::Relaxed);
+                    next.store(unique.len(), Ordering::Relaxed);
                 }
             });
         }
     });
-    let mut out = Vec::with_capacity(layers.len());
-    let mut first_error = None;
-    for slot in slots {
-        match slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            Some(Ok(ix)) => out.push(ix),
-            Some(Err(e)) => {
-                first_error.get_or_insert(e);
-            }
-            None => {}
-        }
+    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
     }
-    match first_error {
-        Some(e) => Err(e),
-        None if out.len() == layers.len() => Ok(out),
-        None => Err(Error::internal("layer indexing stopped without an error")),
-    }
+    // Every cell is filled now: this only collects them.
+    layers.iter().map(Layer::index).collect()
 }

@@ -173,6 +173,69 @@ impl TarBuilder {
         self
     }
 
+    /// A regular file whose name is any bytes (not UTF-8, say), up to 100 of them.
+    pub fn file_named(mut self, name: &[u8], data: &[u8]) -> Self {
+        self.header_bytes(name, b'0', data.len() as u64, b"", Meta::default(), None);
+        self.data(data);
+        self
+    }
+
+    /// A symlink whose name and target are any bytes, up to 100 of each.
+    pub fn symlink_named(mut self, name: &[u8], target: &[u8]) -> Self {
+        self.header_bytes(name, b'2', 0, target, Meta { mode: 0o777, ..Meta::default() }, None);
+        self
+    }
+
+    /// A symlink with a target of any length (a PAX `linkpath` record).
+    pub fn pax_symlink(mut self, path: &str, target: &[u8]) -> Self {
+        self.pax_records(b'x', &[(b"path", path.as_bytes()), (b"linkpath", target)]);
+        self.header("pax-link-placeholder", b'2', 0, "", Meta { mode: 0o777, ..Meta::default() }, None);
+        self
+    }
+
+    /// A PAX global header (`g`): its records apply to every entry after it.
+    pub fn global_pax(mut self, records: &[(&[u8], &[u8])]) -> Self {
+        self.pax_records(b'g', records);
+        self
+    }
+
+    /// A PAX header with records whose keys are any bytes, then a regular file.
+    pub fn pax_file_raw(mut self, path: &str, data: &[u8], records: &[(&[u8], &[u8])]) -> Self {
+        self.pax_records(b'x', records);
+        let short = if path.len() > 99 { "pax-long-name-placeholder" } else { path };
+        self.header(short, b'0', data.len() as u64, "", Meta::default(), None);
+        self.data(data);
+        self
+    }
+
+    /// A regular file header whose 12-byte size field is exactly `size_field` (base-256
+    /// extremes, negative sizes), followed by `data` padded to a block.
+    pub fn file_with_size_field(mut self, path: &str, size_field: [u8; 12], data: &[u8]) -> Self {
+        self.header(path, b'0', 0, "", Meta::default(), None);
+        let at = self.out.len() - BLOCK;
+        self.out[at + 124..at + 136].copy_from_slice(&size_field);
+        Self::checksum(&mut self.out[at..at + BLOCK]);
+        self.data(data);
+        self
+    }
+
+    /// A regular file whose mtime field is GNU base-256 (two's complement: negative
+    /// values are times before 1970).
+    pub fn file_base256_mtime(self, path: &str, data: &[u8], mtime: i64) -> Self {
+        let mut this = self.file_with(path, data, Meta::default());
+        this.set_base256_mtime(data.len(), mtime);
+        this
+    }
+
+    fn set_base256_mtime(&mut self, data_len: usize, mtime: i64) {
+        let at = self.out.len() - BLOCK * (1 + data_len.div_ceil(BLOCK));
+        let field = &mut self.out[at + 136..at + 148];
+        field[..4].fill(if mtime < 0 { 0xff } else { 0 });
+        field[4..].copy_from_slice(&mtime.to_be_bytes());
+        field[0] |= 0x80;
+        Self::checksum(&mut self.out[at..at + BLOCK]);
+    }
+
     /// Appends raw bytes (for corrupting streams on purpose).
     pub fn raw(mut self, bytes: &[u8]) -> Self {
         self.out.extend_from_slice(bytes);
@@ -186,6 +249,12 @@ impl TarBuilder {
     }
 
     fn pax(&mut self, records: &[(&str, &[u8])]) {
+        let raw: Vec<(&[u8], &[u8])> = records.iter().map(|(k, v)| (k.as_bytes(), *v)).collect();
+        self.pax_records(b'x', &raw);
+    }
+
+    /// A PAX header of type `typeflag` (`x` for the next entry, `g` for all that follow).
+    fn pax_records(&mut self, typeflag: u8, records: &[(&[u8], &[u8])]) {
         let mut body = Vec::new();
         for (k, v) in records {
             // The length counts itself: find the fixed point.
@@ -194,17 +263,22 @@ impl TarBuilder {
             if len.to_string().len() + base != len {
                 len = base + len.to_string().len();
             }
-            body.extend_from_slice(format!("{len} {k}=").as_bytes());
+            body.extend_from_slice(format!("{len} ").as_bytes());
+            body.extend_from_slice(k);
+            body.push(b'=');
             body.extend_from_slice(v);
             body.push(b'\n');
         }
-        self.header("PaxHeaders/x", b'x', body.len() as u64, "", Meta::default(), None);
+        self.header("PaxHeaders/x", typeflag, body.len() as u64, "", Meta::default(), None);
         self.data(&body);
     }
 
     fn header(&mut self, path: &str, typeflag: u8, size: u64, link: &str, meta: Meta, dev: Option<(u32, u32)>) {
+        self.header_bytes(path.as_bytes(), typeflag, size, link.as_bytes(), meta, dev);
+    }
+
+    fn header_bytes(&mut self, name: &[u8], typeflag: u8, size: u64, link: &[u8], meta: Meta, dev: Option<(u32, u32)>) {
         let mut h = [0u8; BLOCK];
-        let name = path.as_bytes();
         assert!(name.len() <= 100, "use gnu_long_file or pax_file for long names");
         h[..name.len()].copy_from_slice(name);
         octal(&mut h[100..108], meta.mode as u64);
@@ -213,7 +287,7 @@ impl TarBuilder {
         octal(&mut h[124..136], size);
         octal(&mut h[136..148], meta.mtime);
         h[156] = typeflag;
-        h[157..157 + link.len()].copy_from_slice(link.as_bytes());
+        h[157..157 + link.len()].copy_from_slice(link);
         h[257..263].copy_from_slice(b"ustar\0");
         h[263..265].copy_from_slice(b"00");
         if let Some((major, minor)) = dev {

@@ -700,7 +700,7 @@ impl Container for ContainerdContainer {
             .map(|p| Change { path: format!("/{p}"), kind: ChangeKind::Deleted })
             .collect();
         for e in &upper.entries {
-            let path = format!("/{}", e.path);
+            let path = e.display_path();
             let kind = if image_fs.lstat(&path).is_ok() { ChangeKind::Modified } else { ChangeKind::Added };
             out.push(Change { path, kind });
         }

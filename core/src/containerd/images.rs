@@ -160,7 +160,9 @@ pub async fn list(client: &Client, platform: &Platform) -> Result<Vec<(ImageSumm
                 repo_tags: Vec::new(),
                 repo_digests: Vec::new(),
                 manifest_digest: Some(resolved.manifest_digest.clone()),
-                size: resolved.manifest.layers().iter().map(|l| l.size()).sum(),
+                // Sizes come from the manifest: saturate rather than wrap (the listing
+                // goes on; opening the image checks every blob's size anyway).
+                size: resolved.manifest.layers().iter().fold(0u64, |sum, l| sum.saturating_add(l.size())),
                 created: resolved.config.created().clone(),
                 platform: Some(Platform {
                     os: resolved.config.os().to_string(),

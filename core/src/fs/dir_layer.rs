@@ -6,7 +6,6 @@
 //! files ([`HostDir`]), so a path the container swaps for a symlink, a FIFO or a device
 //! while we read fails instead of leading out of the directory or blocking.
 
-use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt};
@@ -81,7 +80,7 @@ pub fn scan(root: &Path, overlay_markers: bool) -> Result<(Vec<TarEntry>, LayerC
             }
             let rdev = m.rdev();
             entries.push(TarEntry {
-                path: path.clone(),
+                path: path.clone().into_bytes().into(),
                 kind,
                 mode: m.mode() & 0o7777,
                 uid: m.uid() as u64,
@@ -94,14 +93,16 @@ pub fn scan(root: &Path, overlay_markers: bool) -> Result<(Vec<TarEntry>, LayerC
                         std::fs::read_link(&p)
                             .map_err(|e| Error::io(format!("readlink {}", p.display()), e))?
                             .to_string_lossy()
-                            .into_owned(),
+                            .into_owned()
+                            .into_bytes()
+                            .into(),
                     )
                 } else {
                     None
                 },
                 dev_major: libc::major(rdev) as u32,
                 dev_minor: libc::minor(rdev) as u32,
-                xattrs: BTreeMap::new(),
+                xattrs: None,
                 data_offset: 0,
                 sparse: None,
             });

@@ -491,7 +491,8 @@ impl Cursor {
     ) -> io::Result<usize> {
         let mut filled = 0;
         while filled < buf.len() {
-            let pos = offset + filled as u64;
+            let pos =
+                offset.checked_add(filled as u64).ok_or_else(|| io::Error::other("gzip: read offset past 2^64"))?;
             if pos < self.out {
                 let back = self.out - pos;
                 if back > self.ring_pos as u64 {

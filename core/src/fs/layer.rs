@@ -10,8 +10,14 @@ use crate::digest::{Digest, VerifyingReader};
 use crate::error::{Error, Result};
 use crate::fs::compression;
 use crate::fs::gzip_seek::GzipSeeker;
+use crate::fs::limits::{
+    MAX_ENTRIES_PER_LAYER, MAX_NAME_BYTES_PER_LAYER, MAX_SPARSE_SEGMENTS_PER_LAYER, MAX_XATTR_BYTES_PER_LAYER,
+    XATTR_OVERHEAD,
+};
+use crate::fs::names;
+use crate::fs::sparse::Piece;
 use crate::fs::stream_seek::StreamSeeker;
-use crate::fs::tar::{TarEntry, TarReader};
+use crate::fs::tar::{EntryKind, TarEntry, TarReader};
 use crate::model::{Compression, LayerChanges};
 
 /// The whiteout prefix of the OCI layer spec: `.wh.NAME` deletes NAME below.
@@ -59,11 +65,22 @@ impl Content {
     }
 }
 
+/// The markers of a layer, as stored (bytes), for applying them.
+#[derive(Debug, Default)]
+pub(crate) struct Markers {
+    pub whiteouts: Vec<Box<[u8]>>,
+    pub opaques: Vec<Box<[u8]>>,
+}
+
 /// The index of one layer.
 pub struct LayerIndex {
     /// Visible entries (markers removed), in the order the tar stores them.
     pub entries: Vec<TarEntry>,
+    /// The markers as the API shows them (names escaped, see `fs::names`).
     pub changes: LayerChanges,
+    pub(crate) markers: Markers,
+    /// Whether any entry is a hard link (their targets depend on the tree they land in).
+    pub(crate) has_hardlinks: bool,
     content: Content,
     what: String,
 }
@@ -73,7 +90,16 @@ impl LayerIndex {
     /// snapshot), read in place.
     pub fn from_dir(root: &std::path::Path, overlay_markers: bool) -> Result<LayerIndex> {
         let (entries, changes, dir) = crate::fs::dir_layer::scan(root, overlay_markers)?;
-        Ok(LayerIndex { entries, changes, content: Content::Dir(dir), what: format!("directory {}", root.display()) })
+        let markers = Markers {
+            whiteouts: changes.whiteouts.iter().map(|w| w.as_bytes().into()).collect(),
+            opaques: changes.opaques.iter().map(|o| o.as_bytes().into()).collect(),
+        };
+        let what = format!("directory {}", root.display());
+        let mut index =
+            LayerIndex { entries, changes, markers, has_hardlinks: false, content: Content::Dir(dir), what };
+        // Host names are bytes too: show them escaped like a tar's.
+        index.changes = index.markers.to_changes();
+        Ok(index)
     }
 
     /// Reads the whole layer once, checking its digest, and indexes it.
@@ -93,7 +119,7 @@ impl LayerIndex {
             Some(d) => Box::new(VerifyingReader::new(raw, d, blob.size, blob.what.clone())),
             None => Box::new(raw),
         };
-        let (content, index) = match blob.compression {
+        let (content, scanned) = match blob.compression {
             Compression::None => {
                 let index = scan(verify_tar(compressed, tar_digest, &blob.what), &blob.what)?;
                 (Content::Plain(blob.source.clone()), index)
@@ -110,8 +136,9 @@ impl LayerIndex {
                 (Content::Zstd(StreamSeeker::zstd(blob.source.clone())), index)
             }
         };
-        let (entries, changes) = index;
-        Ok(LayerIndex { entries, changes, content, what: blob.what.clone() })
+        let Scanned { entries, markers, has_hardlinks } = scanned;
+        let changes = markers.to_changes();
+        Ok(LayerIndex { entries, changes, markers, has_hardlinks, content, what: blob.what.clone() })
     }
 
     /// Reads up to `buf.len()` bytes of `entry`'s file content at `offset`.
@@ -120,31 +147,40 @@ impl LayerIndex {
             return Ok(0);
         }
         if let Content::Dir(root) = &self.content {
-            return root.read_at(&entry.path, buf, offset);
+            let rel = std::str::from_utf8(&entry.path).map_err(|_| {
+                Error::invalid(format!(
+                    "read {} in {}: a host file whose name is not UTF-8 cannot be opened",
+                    entry.display_path(),
+                    self.what
+                ))
+            })?;
+            return root.read_at(rel, buf, offset);
         }
-        let want = buf.len().min((entry.size - offset) as usize);
+        let want = clamp(buf.len(), entry.size - offset);
         let buf = &mut buf[..want];
-        let Some(segments) = &entry.sparse else {
-            return self.read_stream(buf, entry.data_offset + offset);
+        let Some(map) = &entry.sparse else {
+            return self.read_stream(buf, self.stream_offset(entry, offset)?);
         };
-        // Sparse: find the segment at or after `offset`; holes read as zeros.
-        let mut stored = 0u64;
-        for seg in segments {
-            if offset < seg.offset {
-                let hole = ((seg.offset - offset) as usize).min(buf.len());
-                buf[..hole].fill(0);
-                return Ok(hole);
+        // Sparse: the piece at `offset` (found by binary search); holes read as zeros.
+        match map.locate(offset) {
+            Piece::Hole { len } => {
+                let n = clamp(buf.len(), len);
+                buf[..n].fill(0);
+                Ok(n)
             }
-            if offset < seg.offset + seg.len {
-                let within = offset - seg.offset;
-                let n = buf.len().min((seg.len - within) as usize);
-                return self.read_stream(&mut buf[..n], entry.data_offset + stored + within);
+            Piece::Data { stored, len } => {
+                let n = clamp(buf.len(), len);
+                self.read_stream(&mut buf[..n], self.stream_offset(entry, stored)?)
             }
-            stored += seg.len;
         }
-        // After the last segment: a trailing hole up to the file size.
-        buf.fill(0);
-        Ok(buf.len())
+    }
+
+    /// Where byte `at` of `entry`'s stored data lies in the uncompressed stream.
+    fn stream_offset(&self, entry: &TarEntry, at: u64) -> Result<u64> {
+        entry
+            .data_offset
+            .checked_add(at)
+            .ok_or_else(|| Error::corrupt(format!("{}: {}: data offset out of range", self.what, entry.display_path())))
     }
 
     fn read_stream(&self, buf: &mut [u8], offset: u64) -> Result<usize> {
@@ -159,6 +195,25 @@ impl LayerIndex {
     }
 }
 
+impl Markers {
+    fn to_changes(&self) -> LayerChanges {
+        let show = |v: &[Box<[u8]>]| v.iter().map(|p| display(p)).collect();
+        LayerChanges { whiteouts: show(&self.whiteouts), opaques: show(&self.opaques) }
+    }
+}
+
+/// A relative path as the API shows it (components escaped), without the leading `/`.
+fn display(path: &[u8]) -> String {
+    let mut s = String::new();
+    names::push_path(&mut s, path.split(|&b| b == b'/').filter(|c| !c.is_empty()));
+    s.split_off(1.min(s.len()))
+}
+
+/// `want` bytes, at most `limit`.
+fn clamp(want: usize, limit: u64) -> usize {
+    usize::try_from(limit).map_or(want, |l| want.min(l))
+}
+
 fn verify_tar<'a, R: Read + 'a>(r: R, digest: Option<Digest>, what: &str) -> Box<dyn Read + 'a> {
     match digest {
         Some(d) => Box::new(VerifyingReader::new(r, d, None, format!("{what} (uncompressed)"))),
@@ -166,31 +221,84 @@ fn verify_tar<'a, R: Read + 'a>(r: R, digest: Option<Digest>, what: &str) -> Box
     }
 }
 
+struct Scanned {
+    entries: Vec<TarEntry>,
+    markers: Markers,
+    has_hardlinks: bool,
+}
+
+/// What one layer has used of the limits in `fs::limits`.
+#[derive(Default)]
+struct Usage {
+    entries: usize,
+    name_bytes: u64,
+    xattr_bytes: u64,
+    sparse_segments: usize,
+}
+
+impl Usage {
+    fn add(&mut self, e: &TarEntry, what: &str) -> Result<()> {
+        let over = |limit: String| {
+            Error::corrupt(format!(
+                "{what}: {limit} in one layer, more than berth reads (see Limits in docs/engine.md)"
+            ))
+        };
+        self.entries += 1;
+        if self.entries > MAX_ENTRIES_PER_LAYER {
+            return Err(over(format!("more than {MAX_ENTRIES_PER_LAYER} entries")));
+        }
+        let names = e.path.len() as u64 + e.link.as_ref().map_or(0, |l| l.len() as u64);
+        self.name_bytes = self.name_bytes.saturating_add(names);
+        if self.name_bytes > MAX_NAME_BYTES_PER_LAYER {
+            return Err(over(format!("more than {MAX_NAME_BYTES_PER_LAYER} bytes of paths and link targets")));
+        }
+        self.xattr_bytes = self.xattr_bytes.saturating_add(e.xattr_cost(XATTR_OVERHEAD));
+        if self.xattr_bytes > MAX_XATTR_BYTES_PER_LAYER {
+            return Err(over(format!(
+                "more than {MAX_XATTR_BYTES_PER_LAYER} bytes of extended attributes (counted per entry; \
+                 a PAX global header's attributes count for every entry after it)"
+            )));
+        }
+        self.sparse_segments += e.sparse.as_ref().map_or(0, |m| m.segments().len());
+        if self.sparse_segments > MAX_SPARSE_SEGMENTS_PER_LAYER {
+            return Err(over(format!("more than {MAX_SPARSE_SEGMENTS_PER_LAYER} sparse segments")));
+        }
+        Ok(())
+    }
+}
+
 /// One pass: collect entries, turn markers into whiteouts and opaques, then read to the
 /// very end so that the digest check sees every byte.
-fn scan(stream: Box<dyn Read + '_>, what: &str) -> Result<(Vec<TarEntry>, LayerChanges)> {
+fn scan(stream: Box<dyn Read + '_>, what: &str) -> Result<Scanned> {
     let mut tar = TarReader::new(stream);
-    let mut entries = Vec::new();
-    let mut changes = LayerChanges { whiteouts: Vec::new(), opaques: Vec::new() };
+    let mut out = Scanned { entries: Vec::new(), markers: Markers::default(), has_hardlinks: false };
+    let mut usage = Usage::default();
     while let Some(entry) = tar.next_entry().map_err(|e| e.context(what))? {
-        let (parent, name) = match entry.path.rsplit_once('/') {
-            Some((p, n)) => (p, n),
-            None => ("", entry.path.as_str()),
+        usage.add(&entry, what)?;
+        let path = &entry.path[..];
+        let (parent, name) = match path.iter().rposition(|&b| b == b'/') {
+            Some(i) => (&path[..i], &path[i + 1..]),
+            None => (&path[..0], path),
         };
-        if name == OPAQUE_MARKER {
-            changes.opaques.push(parent.to_string());
-        } else if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
+        if name == OPAQUE_MARKER.as_bytes() {
+            out.markers.opaques.push(parent.into());
+        } else if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX.as_bytes()) {
             // `.wh..wh.*` names other than the opaque marker are aufs metadata
             // (`.wh..wh.plnk`, ...): never shown, and they delete nothing.
-            if !hidden.starts_with(WHITEOUT_PREFIX) && !hidden.is_empty() {
-                let path = if parent.is_empty() { hidden.to_string() } else { format!("{parent}/{hidden}") };
-                changes.whiteouts.push(path);
+            if !hidden.starts_with(WHITEOUT_PREFIX.as_bytes()) && !hidden.is_empty() {
+                let mut p = parent.to_vec();
+                if !p.is_empty() {
+                    p.push(b'/');
+                }
+                p.extend_from_slice(hidden);
+                out.markers.whiteouts.push(p.into());
             }
         } else {
-            entries.push(entry);
+            out.has_hardlinks |= entry.kind == EntryKind::Hardlink;
+            out.entries.push(entry);
         }
     }
     let mut rest = tar.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(|e| Error::io(what, e))?;
-    Ok((entries, changes))
+    Ok(out)
 }

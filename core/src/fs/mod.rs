@@ -3,16 +3,27 @@
 //!
 //! Paths are resolved inside the filesystem's root as if chrooted: `..` stops at `/`,
 //! absolute symlinks restart at the root, and a chain of more than [`MAX_SYMLINK_HOPS`]
-//! links fails the way Linux fails with ELOOP.
+//! links fails the way Linux fails with ELOOP (`fs::limits` has every bound).
+//!
+//! Names are bytes inside the engine; every path, name and link target crosses this API
+//! as a `String` in the reversible escaped form of [`names`], and every path a caller
+//! passes is decoded from it.
 
 pub mod compression;
 pub mod dir_layer;
 pub mod gzip_seek;
 pub mod layer;
 mod layered;
+pub mod limits;
+pub mod names;
+mod resolve;
+pub mod sparse;
+mod squash;
 mod stream_seek;
 pub mod tar;
+mod tree;
 mod walk;
+pub mod xattr;
 
 use std::collections::BTreeMap;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -23,10 +34,13 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 pub use layered::LayeredFs;
+pub use limits::MAX_SYMLINK_HOPS;
 pub use walk::{WalkEntry, Walker};
+pub use xattr::XattrValue;
 
-/// Symlinks followed in one resolution before it fails (Linux's MAXSYMLINKS).
-pub const MAX_SYMLINK_HOPS: u32 = 40;
+/// A node of a filesystem's tree, for walks that descend without resolving paths again
+/// (see [`FileSystem::node_key`]). Meaningful only to the filesystem that gave it.
+pub type NodeKey = u64;
 
 /// The type of a filesystem object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -82,13 +96,14 @@ pub struct Stat {
     /// Modification time, seconds since the epoch, and its nanoseconds.
     pub mtime: i64,
     pub mtime_nsec: u32,
-    /// The target of a symlink, as stored.
+    /// The target of a symlink, as stored (escaped, see [`names`]).
     pub link: Option<String>,
     pub dev_major: u32,
     pub dev_minor: u32,
-    /// Extended attributes, where the layer tar carries them (PAX `SCHILY.xattr.*`).
+    /// Extended attributes, where the layer tar carries them (PAX `SCHILY.xattr.*`), by
+    /// escaped name; the values are shared, not copied, by every stat that shows them.
     #[serde(serialize_with = "serialize_xattrs")]
-    pub xattrs: BTreeMap<String, Vec<u8>>,
+    pub xattrs: BTreeMap<String, XattrValue>,
 }
 
 impl Stat {
@@ -124,7 +139,10 @@ impl Stat {
 
 /// Xattr values are bytes: JSON gets them as text when they are UTF-8, else as
 /// `base64:...`, so nothing is lost.
-fn serialize_xattrs<S: serde::Serializer>(x: &BTreeMap<String, Vec<u8>>, s: S) -> std::result::Result<S::Ok, S::Error> {
+fn serialize_xattrs<S: serde::Serializer>(
+    x: &BTreeMap<String, XattrValue>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
     let mut m = s.serialize_map(Some(x.len()))?;
     for (k, v) in x {
@@ -139,6 +157,7 @@ fn serialize_xattrs<S: serde::Serializer>(x: &BTreeMap<String, Vec<u8>>, s: S) -
 /// One entry of a directory listing.
 #[derive(Debug, Clone, Serialize)]
 pub struct DirEntry {
+    /// The name, escaped (see [`names`]): it opens by the same string.
     pub name: String,
     /// The entry's own metadata (symlinks are not followed).
     #[serde(flatten)]
@@ -147,8 +166,9 @@ pub struct DirEntry {
 
 /// A read-only filesystem: an image's squashed rootfs, one layer, or a container's.
 ///
-/// Every method resolves `path` inside the root (see the module docs). All methods
-/// take `&self` and may be called from many threads at once.
+/// Every method decodes `path` from the escaped form of [`names`] and resolves it inside
+/// the root (see the module docs). All methods take `&self` and may be called from many
+/// threads at once.
 pub trait FileSystem: Send + Sync {
     /// Metadata of `path`, following a final symlink.
     fn stat(&self, path: &str) -> Result<Stat>;
@@ -162,6 +182,20 @@ pub trait FileSystem: Send + Sync {
     fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>>;
     /// Opens the regular file at `path` (following symlinks) for reading.
     fn open(&self, path: &str) -> Result<File>;
+
+    /// Walk support: the key of the node `path` resolves to (following symlinks), for
+    /// [`FileSystem::child_at`]. None when this filesystem has no node keys; a
+    /// [`Walker`] then lists directories by path.
+    fn node_key(&self, _path: &str) -> Option<Result<NodeKey>> {
+        None
+    }
+
+    /// Walk support: the `index`-th entry, in name order, of the directory whose key is
+    /// `dir`, with the entry's own key; None past the end (or for a key that is not a
+    /// directory of this filesystem).
+    fn child_at(&self, _dir: NodeKey, _index: usize) -> Option<(DirEntry, NodeKey)> {
+        None
+    }
 }
 
 /// Where an open file's bytes come from.
@@ -246,12 +280,4 @@ impl Seek for File {
             .into()),
         }
     }
-}
-
-/// Splits a caller's path into components; every path is taken as absolute.
-pub(crate) fn components(path: &str) -> Result<Vec<&str>> {
-    if path.contains('\0') {
-        return Err(Error::invalid(format!("path {path:?} contains a NUL byte")));
-    }
-    Ok(path.split('/').filter(|c| !c.is_empty() && *c != ".").collect())
 }

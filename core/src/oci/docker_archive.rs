@@ -48,7 +48,16 @@ pub fn scan(files: &Files) -> Result<Vec<FoundEntry>> {
         let (id, config, _) = read_config(files, &entry)?;
         let mut summary = config_summary(id, &config);
         summary.repo_tags = entry.repo_tags.clone().unwrap_or_default();
-        summary.size = entry.layers.iter().map(|l| files.open(l).map(|b| b.len()).unwrap_or(0)).sum();
+        // Member sizes are bounded by the archive, but one member may be listed any number
+        // of times: the sum is checked all the same.
+        summary.size = entry
+            .layers
+            .iter()
+            .map(|l| files.open(l).map(|b| b.len()).unwrap_or(0))
+            .try_fold(0u64, u64::checked_add)
+            .ok_or_else(|| {
+                Error::corrupt(format!("{what}: the sizes of image {} add up past 2^64 bytes", summary.describe()))
+            })?;
         out.push(FoundEntry { summary, entry });
     }
     Ok(out)

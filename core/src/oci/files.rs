@@ -70,18 +70,22 @@ impl Files {
         let mut tar = TarReader::new(reader);
         let mut members = HashMap::new();
         while let Some(e) = tar.next_entry().map_err(|e| e.context(&what))? {
+            // Manifests name members in JSON strings, so a member (or link target) whose
+            // name is not UTF-8 can never be the one a manifest means: skip it rather than
+            // let a lossy conversion make it collide with one that is.
+            let Ok(path) = String::from_utf8(e.path.to_vec()) else { continue };
+            let Ok(link) = String::from_utf8(e.link.as_deref().unwrap_or_default().to_vec()) else { continue };
             let member = match e.kind {
                 EntryKind::File => Member::File { offset: e.data_offset, size: e.size },
                 EntryKind::Symlink => {
                     // Relative to the member's directory, as `docker save` writes them.
-                    let dir = e.path.rsplit_once('/').map_or("", |(d, _)| d);
-                    let target = e.link.unwrap_or_default();
-                    Member::Link(normalize_path(&format!("{dir}/{target}")))
+                    let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+                    Member::Link(normalize_path(&format!("{dir}/{link}")))
                 }
-                EntryKind::Hardlink => Member::Link(e.link.unwrap_or_default()),
+                EntryKind::Hardlink => Member::Link(link),
                 _ => continue,
             };
-            members.insert(e.path, member);
+            members.insert(path, member);
         }
         Ok(Files::Archive { path: path.to_path_buf(), file: Arc::new(file), members })
     }

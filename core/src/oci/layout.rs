@@ -179,7 +179,12 @@ fn summarize(files: &Files, desc: &Descriptor, names: Vec<String>) -> Result<Ima
     let mut summary = config_summary(descriptor_digest(manifest.config(), &config_what)?, &config);
     summary.repo_tags = names;
     summary.manifest_digest = Some(descriptor_digest(desc, &what)?);
-    summary.size = manifest.layers().iter().map(|l| l.size()).sum();
+    // Sizes come from the image: a sum past 2^64 is a hostile manifest, not a big image.
+    summary.size = manifest
+        .layers()
+        .iter()
+        .try_fold(0u64, |sum, l| sum.checked_add(l.size()))
+        .ok_or_else(|| Error::corrupt(format!("{what}: the sizes of its layers add up past 2^64 bytes")))?;
     Ok(summary)
 }
 
