@@ -10,7 +10,8 @@ pub mod dir_layer;
 pub mod gzip_seek;
 pub mod layer;
 mod layered;
-mod stream_seek;
+/// Public for the fuzz targets (fuzz/), which read zstd streams through it directly.
+pub mod stream_seek;
 pub mod tar;
 mod walk;
 
