@@ -6,9 +6,12 @@
 //! also parsed as a reference and a digest on its own.
 //!
 //! Checks: a parsed reference prints to a string that parses back to the same reference
-//! (and prints the same); a digest likewise; the find rules never fail on a pattern they
-//! accept and agree with `find_one_image` (one match: that one; none: NotFound; more:
-//! Ambiguous listing each).
+//! (and prints the same), and its domain is a registry host as Docker's grammar has it
+//! (`host[:port]`, host components of letters, digits and inner hyphens); a digest
+//! likewise round-trips; the find rules never fail on a pattern they accept, agree with
+//! `find_one_image` (one match: that one; none: NotFound; more: Ambiguous listing each),
+//! and find every image by its ID, its hex and each of its own names (names that are
+//! hex or digests excepted: the ID rules take those first).
 #![no_main]
 
 use berth_core::digest::Digest;
@@ -27,11 +30,66 @@ fn round_trip(s: &str) {
         assert_eq!(again, r, "{s:?} printed as {printed:?} parses differently");
         assert_eq!(again.to_string(), printed, "printing is not stable for {s:?}");
         assert!(!r.short_name().is_empty(), "{s:?} has an empty short name");
+        assert!(registry_host(&r.domain), "{s:?} has domain {:?}, which is no registry host", r.domain);
     }
     if let Ok(d) = s.parse::<Digest>() {
         let again: Digest = d.to_string().parse().expect("a digest prints to a digest");
         assert_eq!(again, d);
         assert_eq!(format!("{}:{}", d.algorithm(), d.hex()), s);
+    }
+}
+
+/// Docker's reference grammar for a domain: `host[:port]`, where a host is
+/// dot-separated components of ASCII letters and digits with hyphens inside, or a
+/// bracketed IPv6 address, and a port is decimal digits.
+fn registry_host(domain: &str) -> bool {
+    let (host, port) = match domain.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((v6, after)) => {
+                if v6.is_empty() || !v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+                    return false;
+                }
+                match after.strip_prefix(':') {
+                    Some(p) => ("v6", Some(p)),
+                    None if after.is_empty() => ("v6", None),
+                    None => return false,
+                }
+            }
+            None => return false,
+        },
+        None => match domain.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (domain, None),
+        },
+    };
+    if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return false;
+    }
+    !host.is_empty()
+        && host.split('.').all(|c| {
+            let b = c.as_bytes();
+            !b.is_empty()
+                && b[0].is_ascii_alphanumeric()
+                && b[b.len() - 1].is_ascii_alphanumeric()
+                && b.iter().all(|x| x.is_ascii_alphanumeric() || *x == b'-')
+        })
+}
+
+/// Whether the find rules may take `name` as an ID (hex, or a digest) before any name.
+fn id_like(name: &str) -> bool {
+    name.parse::<Digest>().is_ok() || name.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// Every image is found by its ID, its hex, and each name it has.
+fn found_by_own_names(images: &[ImageSummary]) {
+    for image in images {
+        let own = image.repo_tags.iter().chain(image.repo_digests.iter());
+        let by_name = own.filter(|n| !id_like(n) && Reference::parse(n).is_ok()).map(String::as_str);
+        for pattern in [image.id.as_str(), image.id.hex()].into_iter().chain(by_name) {
+            let found = find_images(images, pattern)
+                .unwrap_or_else(|e| panic!("find {pattern:?}, a name of an image: {}", e.message()));
+            assert!(found.iter().any(|i| i.id == image.id), "{pattern:?} does not find its own image");
+        }
     }
 }
 
@@ -57,6 +115,7 @@ fuzz_target!(|data: &[u8]| {
         }
         images.push(image);
     }
+    found_by_own_names(&images);
     let Some(found) = allowed("find_images", find_images(&images, pattern)) else {
         // The only refusals: an empty pattern, or one that is no reference.
         assert!(pattern.trim().is_empty() || Reference::parse(pattern.trim()).is_err());
