@@ -31,9 +31,10 @@ fuzz_target!(|data: &[u8]| {
     let dir = tempfile::Builder::new().prefix("berth-fuzz-").tempdir_in(temp_root()).expect("temp dir");
     store::write(dir.path(), &files).expect("writing the store");
     let endpoint = format!("oci://{}", dir.path().display());
-    let Some(rt) = allowed("connect", berth_core::io::block(async move {
-        berth_core::connect(Some(&endpoint), Default::default()).await
-    })) else {
+    let Some(rt) = allowed(
+        "connect",
+        berth_core::io::block(async move { berth_core::connect(Some(&endpoint), Default::default()).await }),
+    ) else {
         return;
     };
     let lister = rt.clone();
@@ -46,8 +47,7 @@ fuzz_target!(|data: &[u8]| {
         for pattern in patterns {
             let opener = rt.clone();
             let p = pattern.clone();
-            let Some(image) = allowed("open", berth_core::io::block(async move { opener.open_image(&p).await }))
-            else {
+            let Some(image) = allowed("open", berth_core::io::block(async move { opener.open_image(&p).await })) else {
                 continue;
             };
             let doc = image.inspect();

@@ -101,10 +101,8 @@ fuzz_target!(|data: &[u8]| {
     let mut images = Vec::new();
     for (i, line) in lines.take(16).enumerate() {
         round_trip(line);
-        let mut image = ImageSummary {
-            id: Digest::sha256_of(format!("image {i}").as_bytes()),
-            ..ImageSummary::default()
-        };
+        let mut image =
+            ImageSummary { id: Digest::sha256_of(format!("image {i}").as_bytes()), ..ImageSummary::default() };
         for name in line.split(' ').filter(|n| !n.is_empty()).take(8) {
             round_trip(name);
             if name.contains('@') {
