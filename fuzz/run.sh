@@ -20,6 +20,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
+script="$here/$(basename "$0")"
 cd "$here"
 # cargo fuzz passes nightly-only flags (-Z, sanitizer coverage); the toolchain is stable.
 export RUSTC_BOOTSTRAP=1
@@ -30,7 +31,7 @@ triple="$(rustc -vV | sed -n 's/^host: //p')"
 bin_dir="$here/target/$triple/release"
 
 usage() {
-    sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '4,8p' "$script" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -74,12 +75,13 @@ run_one() {
     local start=$SECONDS rc=0
     "$bin_dir/$t" "${args[@]}" "$here/corpus/$t" >"$log" 2>&1 || rc=$?
     local runs cov
-    runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
-    cov="$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)"
+    # A crash leaves neither line: `|| true`, or set -e would end this job silently.
+    runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)" || true
+    cov="$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)" || true
     printf 'fuzz: %-15s %s  exit %d  %s executions  %s s  coverage %s\n' \
         "$t" "$([ "$rc" -eq 0 ] && echo ok || echo FAILED)" "$rc" "${runs:-?}" "$((SECONDS - start))" "${cov:-?}"
     if [ "$rc" -ne 0 ]; then
-        grep -E 'ERROR|panicked|SUMMARY|Test unit written|artifact' "$log" | head -20 | sed 's/^/fuzz:   /'
+        grep -E 'ERROR|panicked|SUMMARY|Test unit written|artifact' "$log" | head -20 | sed 's/^/fuzz:   /' || true
         echo "fuzz:   log: $log"
     fi
     return "$rc"
