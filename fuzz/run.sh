@@ -12,6 +12,8 @@
 #   BERTH_FUZZ_TARGETS    targets for replay/smoke (default: all of `cargo fuzz list`)
 #   BERTH_FUZZ_JOBS       targets fuzzed at once (default 2)
 #   BERTH_FUZZ_RSS_MB     memory limit per target in MiB (default 2048, libFuzzer's)
+#   BERTH_FUZZ_FFI        1 (default) builds and runs the C ABI target; 0 leaves it out, and
+#                         berth-core builds without its daemon backends (a third of the build)
 #
 # One build serves every mode: the binaries are run directly, not through `cargo fuzz
 # run` (which would check the build again per target). Exits non-zero when any target
@@ -27,6 +29,7 @@ export RUSTC_BOOTSTRAP=1
 sanitizer="${BERTH_FUZZ_SANITIZER:-none}"
 jobs="${BERTH_FUZZ_JOBS:-2}"
 rss_mb="${BERTH_FUZZ_RSS_MB:-2048}"
+ffi="${BERTH_FUZZ_FFI:-1}"
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 bin_dir="$here/target/$triple/release"
 
@@ -47,15 +50,21 @@ build() {
     local start=$SECONDS
     # --features ffi: the C ABI target; it makes berth-core build with its daemon
     # backends for every target (cargo unifies features), so this is one build.
-    cargo fuzz build -s "$sanitizer" --features ffi
+    if [ "$ffi" = 1 ]; then
+        cargo fuzz build -s "$sanitizer" --features ffi
+    else
+        cargo fuzz build -s "$sanitizer"
+    fi
     echo "fuzz: build (sanitizer $sanitizer) took $((SECONDS - start)) s" >&2
 }
 
 all_targets() {
     if [ -n "${BERTH_FUZZ_TARGETS:-}" ]; then
         echo "$BERTH_FUZZ_TARGETS"
-    else
+    elif [ "$ffi" = 1 ]; then
         cargo fuzz list
+    else
+        cargo fuzz list | grep -vx ffi_inputs
     fi
 }
 
