@@ -29,9 +29,9 @@ pub fn allowed<T>(what: &str, r: Result<T>) -> Option<T> {
 
 /// Walks `fs` from `/` and checks every entry, then checks each of `paths`.
 pub fn filesystem(fs: &Arc<dyn FileSystem>, paths: &[String]) {
-    let mut walker = Walker::new(fs.clone(), "/");
+    let walker = Walker::new(fs.clone(), "/");
     let mut seen = 0;
-    while let Some(step) = walker.next() {
+    for step in walker {
         let Some(entry) = allowed("walk", step) else { break };
         seen += 1;
         if seen > MAX_WALK {
