@@ -48,6 +48,9 @@ impl Reference {
             Some((first, rest)) if is_domain(first) => (first.to_string(), rest.to_string()),
             _ => (DEFAULT_DOMAIN.to_string(), name.to_string()),
         };
+        if !valid_domain(&domain) {
+            return Err(bad("invalid registry domain (host[:port]: letters, digits, inner hyphens and dots)"));
+        }
         let path = if domain == DEFAULT_DOMAIN && !path.contains('/') { format!("library/{path}") } else { path };
         if path.is_empty() || !path.split('/').all(valid_component) {
             return Err(bad("invalid repository name (lowercase letters, digits and . _ - only)"));
@@ -88,6 +91,42 @@ fn is_domain(first: &str) -> bool {
     first.contains('.') || first.contains(':') || first == "localhost"
 }
 
+/// Docker's grammar for a domain: `host[:port]`, where a host is dot-separated components
+/// of ASCII letters and digits with hyphens only inside, or a bracketed IPv6 address, and
+/// a port is decimal digits. Anything else would reach a registry URL as it is.
+fn valid_domain(domain: &str) -> bool {
+    let (host, port) = match domain.strip_prefix('[') {
+        Some(rest) => {
+            let Some((v6, after)) = rest.split_once(']') else { return false };
+            if v6.is_empty() || !v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+                return false;
+            }
+            match after {
+                "" => return true,
+                _ => match after.strip_prefix(':') {
+                    Some(port) => (None, port),
+                    None => return false,
+                },
+            }
+        }
+        None => match domain.split_once(':') {
+            Some((host, port)) => (Some(host), port),
+            None => (Some(domain), "0"),
+        },
+    };
+    let port_ok = !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit());
+    let host_ok = host.is_none_or(|h| {
+        h.split('.').all(|c| {
+            let b = c.as_bytes();
+            !b.is_empty()
+                && b[0].is_ascii_alphanumeric()
+                && b[b.len() - 1].is_ascii_alphanumeric()
+                && b.iter().all(|x| x.is_ascii_alphanumeric() || *x == b'-')
+        })
+    });
+    port_ok && host_ok
+}
+
 fn valid_tag(t: &str) -> bool {
     let b = t.as_bytes();
     !b.is_empty()
@@ -123,6 +162,32 @@ mod tests {
         let d = format!("sha256:{}", "0".repeat(64));
         let r = Reference::parse(&format!("busybox@{d}")).unwrap();
         assert_eq!(r.digest.unwrap().as_str(), d);
+    }
+
+    #[test]
+    fn rejects_domains_that_are_no_registry_host() {
+        // Found by fuzz/fuzz_targets/reference_find.rs: any first component with a '.' or
+        // ':' was taken as the domain, whatever its characters.
+        for bad in [
+            "\u{fffd}.t/box",
+            "exa mple.com/x",
+            "a_b.com/x",
+            "-a.com/x",
+            "a-.com/x",
+            "a..b/x",
+            "a.b:/x",
+            "a.b:12ab/x",
+            "a.b:1:2/x",
+            "evil.com#frag/x",
+            "[::1/x",
+            "[]:5000/x",
+        ] {
+            assert!(Reference::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+        for good in ["localhost:5000/a", "registry-1.docker.io/library/x", "[::1]:5000/x", "10.0.0.1:443/a/b", "A.B/c"]
+        {
+            assert!(Reference::parse(good).is_ok(), "{good:?} should be accepted");
+        }
     }
 
     #[test]

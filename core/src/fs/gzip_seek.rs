@@ -83,9 +83,9 @@ impl GzipSeeker {
         Self::with_limits(blob, DEFAULT_SPAN, DEFAULT_MAX_CHECKPOINTS)
     }
 
-    /// Like [`GzipSeeker::new`], with checkpoints at least `span` output bytes apart.
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) fn with_span(blob: Arc<dyn BlobSource>, span: u64) -> Self {
+    /// Like [`GzipSeeker::new`], with checkpoints at least `span` output bytes apart
+    /// (public so that the fuzz targets reach the checkpoint code on small streams).
+    pub fn with_span(blob: Arc<dyn BlobSource>, span: u64) -> Self {
         Self::with_limits(blob, span, DEFAULT_MAX_CHECKPOINTS)
     }
 

@@ -19,7 +19,8 @@ pub mod names;
 mod resolve;
 pub mod sparse;
 mod squash;
-mod stream_seek;
+/// Public for the fuzz targets (fuzz/), which read zstd streams through it directly.
+pub mod stream_seek;
 pub mod tar;
 mod tree;
 mod walk;
