@@ -733,6 +733,16 @@ fn parse_pax(data: &[u8], at: u64, into: &mut Pax) -> Result<()> {
         let record = &rest[sp + 1..len - 1];
         let eq = record.iter().position(|&b| b == b'=').ok_or_else(bad)?;
         let (key, value) = (&record[..eq], &record[eq + 1..]);
+        // A name cannot hold a NUL: a path with one could be listed but never opened (and
+        // C tools would cut it short). Go's archive/tar, which containerd and Docker use,
+        // refuses such records too, so the runtimes never apply the layer.
+        let names_a_path = matches!(key, b"path" | b"linkpath" | b"GNU.sparse.name");
+        if names_a_path && value.contains(&0) {
+            return Err(Error::corrupt(format!(
+                "tar PAX header at offset {at}: {} contains a NUL byte",
+                String::from_utf8_lossy(key)
+            )));
+        }
         let v = || Some(value.to_vec());
         match key {
             b"path" => into.path = v(),
@@ -834,6 +844,23 @@ mod tests {
         assert!(parse_pax(b"99999999999999999999999 path=x\n", 0, &mut p).is_err());
         assert_eq!(parse_pax_time(b"1700000000.5").unwrap(), (1700000000, 500_000_000));
         assert_eq!(parse_pax_time(b"-86400").unwrap(), (-86400, 0));
+    }
+
+    #[test]
+    fn a_pax_name_with_a_nul_is_corrupt() {
+        // Found by the layered_merge fuzz target: the entry was listed but could never be
+        // opened.
+        for key in ["path", "linkpath"] {
+            let body = format!("{key}=a\0b/cde\n");
+            let record = format!("{} {body}", body.len() + 3);
+            assert_eq!(record.len(), body.len() + 3, "a two-digit length");
+            let e = parse_pax(record.as_bytes(), 0, &mut Pax::default()).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Corrupt, "{key}: {e}");
+        }
+        // An xattr value may hold NULs (it is bytes, not a name).
+        let body = "SCHILY.xattr.user.x=a\0b\n";
+        let record = format!("{} {body}", body.len() + 3);
+        parse_pax(record.as_bytes(), 0, &mut Pax::default()).unwrap();
     }
 
     #[test]
