@@ -190,9 +190,10 @@ impl Harness {
             .args(args)
             .output()
             .map_err(|e| format!("bash: {e}"))?;
-        match out.status.success() {
-            true => Ok(()),
-            false => Err(format!("{function} {args:?}: {}", String::from_utf8_lossy(&out.stderr))),
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("{function} {args:?}: {}", String::from_utf8_lossy(&out.stderr)))
         }
     }
 
