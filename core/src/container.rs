@@ -127,13 +127,16 @@ pub enum OutputStream {
 
 /// Where an exec's pump leaves the reason its events ended without an exit; the
 /// session's [`ExecSession::failure`] reads it. Set before the events' channel closes,
-/// so a reader that saw the end sees the reason.
+/// so a reader that saw the end sees the reason. (For the daemon backends.)
+#[cfg(any(feature = "containerd", feature = "docker"))]
 pub(crate) type FailureSlot = Arc<std::sync::Mutex<Option<Error>>>;
 
+#[cfg(any(feature = "containerd", feature = "docker"))]
 pub(crate) fn read_failure(slot: &FailureSlot) -> Option<Error> {
     slot.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
+#[cfg(any(feature = "containerd", feature = "docker"))]
 pub(crate) fn set_failure(slot: &FailureSlot, e: Error) {
     *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
 }

@@ -30,7 +30,8 @@ pub fn random_suffix() -> String {
 
 /// `DIR/.NAME.part-RANDOM` beside `dest`: where a file is written before it is renamed
 /// to `dest`, so that a failure (a full disk, a broken connection) leaves no partial
-/// file under the name the caller asked for.
+/// file under the name the caller asked for. (The daemon backends write files.)
+#[cfg(any(feature = "containerd", feature = "docker"))]
 pub fn part_path(dest: &std::path::Path) -> std::path::PathBuf {
     let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
     dest.with_file_name(format!(".{name}.part-{}", random_suffix()))
