@@ -106,7 +106,7 @@ def open_image(endpoint: str, pattern: str) -> ImageCtx:
 
 def make_calls(images: list[ImageCtx], victims: list[Victim], seed: int) -> list[Call]:
     rng = random.Random(seed)
-    calls = []
+    calls: list[Call] = []
     for _ in range(CALLS):
         img = rng.randrange(len(images))
         im = images[img]
@@ -258,7 +258,7 @@ def test_sixteen_threads_share_handles_with_results_identical_to_a_serial_run(st
     elapsed = time.monotonic() - began
 
     same = closed_meanwhile = after_close = overlapped = 0
-    mismatches = []
+    mismatches: list[tuple[object, ...]] = []
     for t in range(THREADS):
         for i, c in enumerate(calls[t]):
             got, want = results[t][i], serial[t][i]
