@@ -614,7 +614,14 @@ fn socket_access_matches_this_users_permissions() {
 #[test]
 fn unprivileged_caller_is_denied_permission() {
     let h = Harness::from_env();
-    let me = std::env::current_exe().unwrap();
+    // A copy nobody can run wherever the checkout lives (a home directory is often
+    // closed to other users).
+    let copy = tempfile::Builder::new().prefix("berth-faults-").tempdir().unwrap();
+    let me = copy.path().join("faults");
+    std::fs::copy(std::env::current_exe().unwrap(), &me).unwrap();
+    for (path, mode) in [(copy.path(), 0o755), (me.as_path(), 0o755)] {
+        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+    }
     let out = h
         .unprivileged(&me)
         .args(["--exact", "socket_access_matches_this_users_permissions", "--nocapture", "--test-threads=1"])
