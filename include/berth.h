@@ -405,10 +405,12 @@ berth_status berth_exec_close_stdin(berth_exec e);
 // The next event of the process into `*out`: output (`kind` BERTH_EXEC_STDOUT or
 // BERTH_EXEC_STDERR, the bytes in `data`, freed with `berth_bytes_free`), then its exit
 // (BERTH_EXEC_EXIT, `exit_code` set, `data` empty), after all its output. Then
-// BERTH_END. `timeout_ms` < 0 waits as long as it takes; BERTH_ERR_TIMEOUT means
-// nothing came in time and the exec is still usable. A call waiting while another
-// thread closes the handle returns BERTH_ERR_CANCELLED. On any status but BERTH_OK,
-// `*out` is zeroed (nothing to free).
+// BERTH_END. When the events end without an exit (the daemon went away, so the exit
+// status cannot be had), that call returns the reason once, BERTH_ERR_UNAVAILABLE,
+// and the calls after it BERTH_END. `timeout_ms` < 0 waits as long as it takes;
+// BERTH_ERR_TIMEOUT means nothing came in time and the exec is still usable. A call
+// waiting while another thread closes the handle returns BERTH_ERR_CANCELLED. On any
+// status but BERTH_OK, `*out` is zeroed (nothing to free).
 //
 // # Safety
 // `out` points to writable storage.

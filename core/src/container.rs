@@ -125,6 +125,22 @@ pub enum OutputStream {
     Stderr,
 }
 
+/// Where an exec's pump leaves the reason its events ended without an exit; the
+/// session's [`ExecSession::failure`] reads it. Set before the events' channel closes,
+/// so a reader that saw the end sees the reason. (For the daemon backends.)
+#[cfg(any(feature = "containerd", feature = "docker"))]
+pub(crate) type FailureSlot = Arc<std::sync::Mutex<Option<Error>>>;
+
+#[cfg(any(feature = "containerd", feature = "docker"))]
+pub(crate) fn read_failure(slot: &FailureSlot) -> Option<Error> {
+    slot.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+#[cfg(any(feature = "containerd", feature = "docker"))]
+pub(crate) fn set_failure(slot: &FailureSlot, e: Error) {
+    *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+}
+
 /// What a running exec sends back.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExecEvent {
@@ -139,8 +155,15 @@ pub trait ExecSession: Send + Sync {
     async fn write_stdin(&self, data: &[u8]) -> Result<()>;
     /// Closes stdin: the process reads EOF.
     async fn close_stdin(&self) -> Result<()>;
-    /// The next output chunk, then the exit, then `None`.
+    /// The next output chunk, then the exit, then `None`. When the events end without
+    /// an exit (the daemon went away), [`ExecSession::failure`] says why.
     async fn next_event(&self) -> Option<ExecEvent>;
+    /// Once `next_event` has returned `None` without an [`ExecEvent::Exit`] before it:
+    /// why the process's exit status could not be had (Unavailable when the daemon went
+    /// away). `None` while events still come, and after an exit.
+    fn failure(&self) -> Option<Error> {
+        None
+    }
     /// Resizes the tty (InvalidArgument without one).
     async fn resize(&self, width: u32, height: u32) -> Result<()>;
     /// Kills the process with `signal`.
@@ -352,7 +375,7 @@ pub trait Container: Send + Sync {
                     ExecEvent::Exit(s) => return Ok(ExecOutput { exit_code: s.exit_code, stdout, stderr }),
                 }
             }
-            Err(Error::internal("exec ended without an exit status"))
+            Err(session.failure().unwrap_or_else(|| Error::internal("exec ended without an exit status")))
         };
         match timeout {
             None => run.await,

@@ -143,7 +143,40 @@ impl Error {
         if let Some(inner) = err.get_ref().and_then(|e| e.downcast_ref::<Error>()) {
             return Error::new(inner.kind, format!("{what}: {}", inner.message));
         }
-        Error::new(kind, format!("{what}: {err}"))
+        // A full disk or quota is named by its errno too, so that it is plain (and
+        // greppable) whatever the locale's words for it.
+        let errno = match err.raw_os_error() {
+            Some(libc::ENOSPC) => " [ENOSPC: the filesystem is full]",
+            Some(libc::EDQUOT) => " [EDQUOT: the disk quota is exhausted]",
+            _ => "",
+        };
+        Error::new(kind, format!("{what}: {err}{errno}"))
+    }
+
+    /// The error of a connection to `endpoint` that failed with `cause` while doing
+    /// `what`: PermissionDenied when the OS refused to open the socket (its owner,
+    /// group or mode leaves this user out), else Unavailable with `hint`.
+    pub fn unreachable(
+        what: impl fmt::Display,
+        endpoint: impl fmt::Display,
+        cause: &(dyn std::error::Error + 'static),
+        hint: &str,
+    ) -> Self {
+        if io_error_kind(cause) == Some(io::ErrorKind::PermissionDenied) {
+            return Error::new(
+                ErrorKind::PermissionDenied,
+                format!(
+                    "{what}: {endpoint}: permission denied opening its socket: {} (run as a user the socket's \
+                     owner, group or mode lets in)",
+                    innermost(cause)
+                ),
+            );
+        }
+        // The wrappers' words ("client error (Connect)") and the OS's under them
+        // ("Connection refused (os error 111)").
+        let inner = innermost(cause);
+        let why = if inner == cause.to_string() { inner } else { format!("{cause}: {inner}") };
+        Error::new(ErrorKind::Unavailable, format!("{what}: cannot reach {endpoint}: {why} ({hint})"))
     }
 
     /// The kind of error.
@@ -189,6 +222,29 @@ impl From<Error> for io::Error {
         };
         io::Error::new(kind, err)
     }
+}
+
+/// The kind of the first `io::Error` in `err`'s chain of sources (transport errors of
+/// the gRPC and HTTP clients wrap the OS's error of the connect).
+pub fn io_error_kind(err: &(dyn std::error::Error + 'static)) -> Option<io::ErrorKind> {
+    let mut e: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(cur) = e {
+        if let Some(io) = cur.downcast_ref::<io::Error>() {
+            return Some(io.kind());
+        }
+        e = cur.source();
+    }
+    None
+}
+
+/// The innermost cause's words ("Permission denied (os error 13)"), which say more than
+/// the wrappers' ("transport error").
+fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut e = err;
+    while let Some(next) = e.source() {
+        e = next;
+    }
+    e.to_string()
 }
 
 /// Adds context to any fallible berth call: `.context("open image x")`.

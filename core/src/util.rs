@@ -28,6 +28,15 @@ pub fn random_suffix() -> String {
     crate::digest::Digest::sha256_of(seed.as_bytes()).hex()[..12].to_string()
 }
 
+/// `DIR/.NAME.part-RANDOM` beside `dest`: where a file is written before it is renamed
+/// to `dest`, so that a failure (a full disk, a broken connection) leaves no partial
+/// file under the name the caller asked for. (The daemon backends write files.)
+#[cfg(any(feature = "containerd", feature = "docker"))]
+pub fn part_path(dest: &std::path::Path) -> std::path::PathBuf {
+    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    dest.with_file_name(format!(".{name}.part-{}", random_suffix()))
+}
+
 /// Seconds (and nanoseconds) since the Unix epoch in RFC 3339, UTC.
 pub fn rfc3339(secs: i64, nanos: u32) -> String {
     let days = secs.div_euclid(86_400);

@@ -459,10 +459,12 @@ pub extern "C" fn berth_exec_close_stdin(e: berth_exec) -> berth_status {
 /// The next event of the process into `*out`: output (`kind` BERTH_EXEC_STDOUT or
 /// BERTH_EXEC_STDERR, the bytes in `data`, freed with `berth_bytes_free`), then its exit
 /// (BERTH_EXEC_EXIT, `exit_code` set, `data` empty), after all its output. Then
-/// BERTH_END. `timeout_ms` < 0 waits as long as it takes; BERTH_ERR_TIMEOUT means
-/// nothing came in time and the exec is still usable. A call waiting while another
-/// thread closes the handle returns BERTH_ERR_CANCELLED. On any status but BERTH_OK,
-/// `*out` is zeroed (nothing to free).
+/// BERTH_END. When the events end without an exit (the daemon went away, so the exit
+/// status cannot be had), that call returns the reason once, BERTH_ERR_UNAVAILABLE,
+/// and the calls after it BERTH_END. `timeout_ms` < 0 waits as long as it takes;
+/// BERTH_ERR_TIMEOUT means nothing came in time and the exec is still usable. A call
+/// waiting while another thread closes the handle returns BERTH_ERR_CANCELLED. On any
+/// status but BERTH_OK, `*out` is zeroed (nothing to free).
 ///
 /// # Safety
 /// `out` points to writable storage.
@@ -495,7 +497,12 @@ pub unsafe extern "C" fn berth_exec_next(out: *mut berth_exec_event, e: berth_ex
             }
             Waited::Done(None) => {
                 o.exited.store(true, Ordering::Release);
-                Ok(BERTH_END)
+                // Events that end without an exit say why once (the daemon went away:
+                // UNAVAILABLE); the calls after return the end.
+                match o.session.failure() {
+                    Some(e) => Err(Failure::from(e)),
+                    None => Ok(BERTH_END),
+                }
             }
             Waited::TimedOut => Err(Failure::new(
                 BERTH_ERR_TIMEOUT,
@@ -824,6 +831,50 @@ mod tests {
         ] {
             assert_eq!(base64(data), want);
         }
+    }
+
+    /// A session whose events end without an exit, as when the daemon went away.
+    struct Orphaned(tokio::sync::Mutex<Vec<ExecEvent>>);
+
+    #[async_trait::async_trait]
+    impl ExecSession for Orphaned {
+        async fn write_stdin(&self, _: &[u8]) -> berth_core::Result<()> {
+            Ok(())
+        }
+        async fn close_stdin(&self) -> berth_core::Result<()> {
+            Ok(())
+        }
+        async fn next_event(&self) -> Option<ExecEvent> {
+            self.0.lock().await.pop()
+        }
+        fn failure(&self) -> Option<berth_core::Error> {
+            Some(berth_core::Error::new(berth_core::ErrorKind::Unavailable, "exec: docker:///x.sock went away"))
+        }
+        async fn resize(&self, _: u32, _: u32) -> berth_core::Result<()> {
+            Ok(())
+        }
+        async fn kill(&self, _: i32) -> berth_core::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn events_that_end_without_an_exit_say_why_once() {
+        let chunk = ExecEvent::Output(OutputStream::Stdout, b"hi".to_vec());
+        let e = berth_exec { id: insert_exec(Arc::new(Orphaned(tokio::sync::Mutex::new(vec![chunk]))), None) };
+        let mut ev = berth_exec_event::empty();
+        // SAFETY: `ev` is writable storage for the event.
+        let next = |ev: &mut berth_exec_event| unsafe { berth_exec_next(ev, e, 10_000) };
+        assert_eq!(next(&mut ev), BERTH_OK);
+        assert_eq!((ev.kind, ev.data.len), (BERTH_EXEC_STDOUT, 2));
+        // SAFETY: the bytes came from berth and are freed once.
+        unsafe { crate::berth_bytes_free(std::mem::replace(&mut ev.data, berth_bytes::EMPTY)) };
+        assert_eq!(next(&mut ev), BERTH_ERR_UNAVAILABLE);
+        // SAFETY: berth's last error message is a valid C string until the next failure.
+        let message = unsafe { std::ffi::CStr::from_ptr(crate::call::last_error_message()) };
+        assert!(message.to_string_lossy().contains("went away"), "{message:?}");
+        assert_eq!(next(&mut ev), BERTH_END);
+        assert_eq!(berth_exec_close(e), BERTH_OK);
     }
 
     #[test]

@@ -886,6 +886,82 @@ _harness_stop_podman() {
   return 0
 }
 
+# --- faults: killed daemons, a full disk, an unprivileged caller ----------------------------
+
+# _harness_daemon_pid KIND DIR: the PID of the daemon KIND started in DIR, when it is alive
+# and its command line is the one the harness gave it (PIDs wrap at 32768).
+_harness_daemon_pid() {
+  local kind=$1 dir=$2 pidfile mark pid
+  case $kind in
+    containerd) pidfile=$dir/containerd.pid mark=$dir/containerd.toml ;;
+    dockerd) pidfile=$dir/dockerd.pid mark=$dir/daemon.json ;;
+    podman) pidfile=$dir/podman.pid mark=$dir/podman.sock ;;
+    *) _harness_fail "unknown daemon kind '$kind' (containerd, dockerd or podman)"; return 1 ;;
+  esac
+  pid=$(cat "$pidfile" 2>/dev/null) || return 1
+  _harness_owns "$pid" "$mark" || return 1
+  printf '%s\n' "$pid"
+}
+
+# harness_kill_daemon KIND DIR: SIGKILL the daemon KIND (containerd, dockerd or podman) started
+# in DIR, as a crash would, and wait until it is gone. Nothing else is touched: containerd's
+# shims, dockerd's tasks in containerd and Podman's conmons live on, its socket file stays.
+# Start it again with harness_relaunch_daemon.
+harness_kill_daemon() {
+  local kind=${1:?usage: harness_kill_daemon KIND DIR} dir i pid
+  dir=$(_harness_sub "${2:?usage: harness_kill_daemon KIND DIR}") || return 1
+  pid=$(_harness_daemon_pid "$kind" "$dir") || { _harness_fail "no live $kind started in $dir"; return 1; }
+  printf '=== SIGKILL by the harness at %s ===\n' "$(date +%T.%N)" >>"$dir/$kind.log"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 200; i++)); do # 10 s
+    _harness_alive "$pid" || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.05
+  done
+  _harness_fail "$kind (pid $pid) still runs 10 s after SIGKILL" "$dir/$kind.log"
+}
+
+# harness_relaunch_daemon KIND DIR: start the daemon KIND again in DIR with the config and flags
+# it was first started with (after harness_kill_daemon), and wait until it answers.
+harness_relaunch_daemon() {
+  local kind=${1:?usage: harness_relaunch_daemon KIND DIR} dir
+  dir=$(_harness_sub "${2:?usage: harness_relaunch_daemon KIND DIR}") || return 1
+  if _harness_daemon_pid "$kind" "$dir" >/dev/null; then
+    _harness_fail "$kind in $dir still runs: kill it first"
+    return 1
+  fi
+  printf '=== relaunched by the harness at %s ===\n' "$(date +%T.%N)" >>"$dir/$kind.log"
+  case $kind in
+    containerd) _harness_launch_containerd "$dir" ;;
+    dockerd) _harness_launch_dockerd "$dir" ;;
+    podman) _harness_launch_podman "$dir" ;;
+  esac
+}
+
+# harness_tmpfs DIR SIZE: mount a tmpfs of SIZE (as mount's size=, e.g. 1m) at DIR, inside
+# BERTH_HARNESS_DIR, world-writable with the sticky bit (as /tmp), for tests of a full disk.
+# harness_stop_all unmounts it; harness_untmpfs DIR does so earlier.
+harness_tmpfs() {
+  local dir size=${2:?usage: harness_tmpfs DIR SIZE}
+  dir=$(_harness_sub "${1:?usage: harness_tmpfs DIR SIZE}") || return 1
+  mount -t tmpfs -o "size=$size,mode=1777,nosuid,nodev" berth-harness-tmpfs "$dir" ||
+    { _harness_fail "mount -t tmpfs -o size=$size at $dir failed"; return 1; }
+}
+
+# harness_untmpfs DIR: unmount the tmpfs harness_tmpfs put at DIR.
+harness_untmpfs() {
+  local dir
+  dir=$(_harness_sub "${1:?usage: harness_untmpfs DIR}") || return 1
+  umount "$dir" || { _harness_fail "umount $dir failed"; return 1; }
+}
+
+# harness_unprivileged CMD...: run CMD as nobody:nogroup with no supplementary groups and no
+# capabilities (root bypasses file and socket permissions: a check of what a caller without
+# them sees must run as someone else). Exits with CMD's status.
+harness_unprivileged() {
+  (($#)) || { _harness_fail "usage: harness_unprivileged CMD..."; return 1; }
+  setpriv --reuid nobody --regid nogroup --clear-groups --inh-caps=-all --bounding-set=-all -- "$@"
+}
+
 # --- teardown -----------------------------------------------------------------------------
 
 # _harness_unmount_under DIR: unmount everything mounted below DIR, deepest first.

@@ -13,6 +13,19 @@ pub enum Backend {
     Podman,
 }
 
+fn lib_sh_path() -> &'static str {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/harness/lib.sh")
+}
+
+/// The harness' name of a backend's daemon (lib.sh's KIND).
+fn daemon_kind(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Containerd => "containerd",
+        Backend::Docker => "dockerd",
+        Backend::Podman => "podman",
+    }
+}
+
 /// What the harness started.
 pub struct Harness {
     pub containerd: String,
@@ -28,6 +41,8 @@ pub struct Harness {
     pub registry_auth: Option<String>,
     pub registry_user: Option<String>,
     pub registry_password: Option<String>,
+    /// The harness' temp dir (BERTH_HARNESS_DIR), where fault tests mount a small tmpfs.
+    pub dir: Option<std::path::PathBuf>,
     rt: tokio::runtime::Runtime,
 }
 
@@ -50,6 +65,7 @@ impl Harness {
             registry_auth: var("BERTH_TEST_REGISTRY_AUTH"),
             registry_user: var("BERTH_TEST_REGISTRY_USER"),
             registry_password: var("BERTH_TEST_REGISTRY_PASSWORD"),
+            dir: var("BERTH_HARNESS_DIR").map(std::path::PathBuf::from),
             rt: tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap(),
         }
     }
@@ -81,21 +97,104 @@ impl Harness {
         self.block_on(berth_core::connect(Some(&self.endpoint(backend)), Default::default())).unwrap()
     }
 
+    /// The directory a backend's daemon was started in (its socket's directory).
+    pub fn daemon_dir(&self, backend: Backend) -> std::path::PathBuf {
+        let sock = match backend {
+            Backend::Containerd => self.containerd.clone(),
+            Backend::Docker => self.docker.clone().expect("BERTH_TEST_DOCKER"),
+            Backend::Podman => self.podman.clone().expect("BERTH_TEST_PODMAN"),
+        };
+        std::path::Path::new(&sock).parent().expect("socket in a dir").to_path_buf()
+    }
+
     /// Restarts a backend's daemon (SIGTERM, then start again), for fault tests.
     pub fn restart(&self, backend: Backend) {
-        let (sock, function) = match backend {
-            Backend::Containerd => (self.containerd.clone(), "harness_restart_containerd"),
-            Backend::Docker => (self.docker.clone().expect("BERTH_TEST_DOCKER"), "harness_restart_dockerd"),
-            Backend::Podman => (self.podman.clone().expect("BERTH_TEST_PODMAN"), "harness_restart_podman"),
+        let function = match backend {
+            Backend::Containerd => "harness_restart_containerd",
+            Backend::Docker => "harness_restart_dockerd",
+            Backend::Podman => "harness_restart_podman",
         };
-        let dir = std::path::Path::new(&sock).parent().expect("socket in a dir").to_path_buf();
-        let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/harness/lib.sh");
+        self.lib_sh(function, &[&self.daemon_dir(backend).display().to_string()]);
+    }
+
+    /// SIGKILLs a backend's daemon, as a crash would (what it started lives on).
+    pub fn kill(&self, backend: Backend) {
+        self.lib_sh("harness_kill_daemon", &[daemon_kind(backend), &self.daemon_dir(backend).display().to_string()]);
+    }
+
+    /// Starts a killed daemon again with its first config, and waits until it answers.
+    pub fn relaunch(&self, backend: Backend) {
+        if let Err(e) = self.try_relaunch(backend) {
+            panic!("{e}");
+        }
+    }
+
+    /// [`Harness::relaunch`] that reports a failure instead of panicking (for guards
+    /// that relaunch from `drop`).
+    pub fn try_relaunch(&self, backend: Backend) -> Result<(), String> {
+        self.try_lib_sh(
+            "harness_relaunch_daemon",
+            &[daemon_kind(backend), &self.daemon_dir(backend).display().to_string()],
+        )
+    }
+
+    /// True when the daemon of `backend` runs (its harness PID file names a live process).
+    pub fn is_running(&self, backend: Backend) -> bool {
+        let dir = self.daemon_dir(backend).display().to_string();
+        self.try_lib_sh("_harness_daemon_pid", &[daemon_kind(backend), &dir]).is_ok()
+    }
+
+    /// A fresh directory in the harness' dir with a tmpfs of `size` (mount's `size=`,
+    /// such as `1m`) mounted on it; the teardown unmounts it.
+    pub fn tmpfs(&self, size: &str) -> std::path::PathBuf {
+        let base = self.dir.clone().expect("BERTH_HARNESS_DIR is not set: run through tests/harness/with-daemons.sh");
+        let dir = base.join(self.unique("tmpfs"));
+        self.lib_sh("harness_tmpfs", &[&dir.display().to_string(), size]);
+        dir
+    }
+
+    /// Unmounts a tmpfs made by [`Harness::tmpfs`].
+    pub fn untmpfs(&self, dir: &std::path::Path) {
+        self.lib_sh("harness_untmpfs", &[&dir.display().to_string()]);
+    }
+
+    /// A command that runs `program` as nobody:nogroup, without supplementary groups or
+    /// capabilities (`harness_unprivileged`).
+    pub fn unprivileged(&self, program: &std::path::Path) -> std::process::Command {
+        let mut c = std::process::Command::new("bash");
+        c.arg("-c")
+            .arg(format!("source {}; harness_unprivileged \"$@\"", lib_sh_path()))
+            .arg("harness_unprivileged")
+            .arg(program);
+        c
+    }
+
+    /// Pushes an oci-archive to a harness registry as `reference` (`harness_push_image`:
+    /// skopeo over plain HTTP).
+    pub fn push_image(&self, oci_archive: &std::path::Path, reference: &str) {
+        self.lib_sh("harness_push_image", &[&oci_archive.display().to_string(), reference]);
+    }
+
+    /// Calls a function of tests/harness/lib.sh; its failure fails the test.
+    fn lib_sh(&self, function: &str, args: &[&str]) {
+        if let Err(e) = self.try_lib_sh(function, args) {
+            panic!("{e}");
+        }
+    }
+
+    fn try_lib_sh(&self, function: &str, args: &[&str]) -> Result<(), String> {
         let out = std::process::Command::new("bash")
             .arg("-c")
-            .arg(format!("set -e; source {harness}; {function} {}", dir.display()))
+            .arg(format!("set -e; source {}; {function} \"$@\"", lib_sh_path()))
+            .arg(function)
+            .args(args)
             .output()
-            .expect("bash");
-        assert!(out.status.success(), "{function}: {}", String::from_utf8_lossy(&out.stderr));
+            .map_err(|e| format!("bash: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!("{function} {args:?}: {}", String::from_utf8_lossy(&out.stderr)))
+        }
     }
 
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {

@@ -4,6 +4,7 @@
 //! Nothing here is used by the library; it only feeds the tests.
 
 pub mod harness;
+pub mod proxy;
 pub mod store;
 pub mod tar;
 

@@ -111,7 +111,30 @@ impl Client {
 /// containerd's status codes in berth's kinds; transport failures are Unavailable with a
 /// hint, since that is what a stopped or restarting daemon looks like.
 pub fn status_error(what: &str, status: Status) -> Error {
+    // A socket this user may not open fails the dial like a stopped daemon would; the
+    // OS's error under the transport error says which it was.
+    if matches!(status.code(), Code::Unavailable | Code::Unknown)
+        && crate::error::io_error_kind(&status) == Some(std::io::ErrorKind::PermissionDenied)
+    {
+        return Error::new(
+            ErrorKind::PermissionDenied,
+            format!(
+                "{what}: permission denied opening containerd's socket: {} (run as a user the socket's owner, \
+                 group or mode lets in)",
+                status.message()
+            ),
+        );
+    }
+    // A status made on this side from a broken connection (containerd stopped or
+    // crashed under a call or a stream) carries the OS's error, or says so: Unavailable,
+    // as a daemon that cannot be reached is. Statuses containerd sends carry neither.
+    let message = status.message();
+    let broken = crate::error::io_error_kind(&status).is_some()
+        || message.contains("transport error")
+        || message.contains("h2 protocol error")
+        || message.contains("error reading a body from connection");
     let kind = match status.code() {
+        Code::Unknown | Code::Internal | Code::Cancelled if broken => ErrorKind::Unavailable,
         Code::NotFound => ErrorKind::NotFound,
         Code::AlreadyExists => ErrorKind::AlreadyExists,
         Code::InvalidArgument | Code::OutOfRange => ErrorKind::InvalidArgument,
@@ -122,8 +145,6 @@ pub fn status_error(what: &str, status: Status) -> Error {
         Code::Cancelled => ErrorKind::Cancelled,
         Code::Unavailable => ErrorKind::Unavailable,
         Code::DataLoss => ErrorKind::Corrupt,
-        // A failed dial surfaces as Unknown with a transport error inside.
-        Code::Unknown if status.message().contains("transport error") => ErrorKind::Unavailable,
         // runc's words for a program or path that is not there.
         Code::Unknown | Code::Internal
             if status.message().contains("no such file or directory")

@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, Mutex};
 
 use crate::container::{
     Change, ChangeKind, Container, ContainerInfo, CreateOptions, ExecEvent, ExecOptions, ExecSession, ExitStatus,
-    OutputStream, Resources,
+    FailureSlot, OutputStream, Resources,
 };
 use crate::containerd::client::Client;
 use crate::containerd::fifo::{opened, FifoSet};
@@ -627,7 +627,8 @@ impl Container for ContainerdContainer {
         let stdout = opened(ends.stdout).await?;
         let stderr = opened(ends.stderr).await?;
         let (tx, rx) = mpsc::channel(64);
-        pump(c.clone(), id.clone(), exec_id.clone(), stdout, stderr, waiter, tx, fifos);
+        let failure = FailureSlot::default();
+        pump(c.clone(), id.clone(), exec_id.clone(), stdout, stderr, waiter, tx, fifos, failure.clone());
         Ok(Arc::new(ContainerdExec {
             client: c,
             container_id: id,
@@ -635,6 +636,7 @@ impl Container for ContainerdContainer {
             tty: options.tty,
             stdin: Mutex::new(stdin),
             events: Mutex::new(rx),
+            failure,
         }))
     }
 
@@ -721,6 +723,7 @@ fn pump(
     waiter: tokio::task::JoinHandle<Result<ExitStatus>>,
     tx: mpsc::Sender<ExecEvent>,
     fifos: FifoSet,
+    failure: FailureSlot,
 ) {
     let copy = |r: Option<pipe::Receiver>, which: OutputStream, tx: mpsc::Sender<ExecEvent>| async move {
         let Some(mut r) = r else { return };
@@ -742,13 +745,37 @@ fn pump(
         let exit = waiter.await;
         let _ = tokio::join!(out, err);
         let status = match exit {
-            Ok(Ok(s)) => s,
-            _ => ExitStatus { exit_code: -1, exited_at: None },
+            Ok(Ok(s)) => Ok(s),
+            // The wait failed: containerd went away while the process ran (the shim, and
+            // so the process and its output, live on). The shim keeps the exit status
+            // until the process is deleted: asked once more now that the output has
+            // ended, in case containerd is back.
+            _ => wait_process(&c, &id, &exec_id).await,
         };
-        let _ = tx.send(ExecEvent::Exit(status)).await;
-        let _ = c.tasks().delete_process(c.req(DeleteProcessRequest { container_id: id, exec_id })).await;
+        match status {
+            Ok(s) => {
+                let _ = tx.send(ExecEvent::Exit(s)).await;
+                let _ = c.tasks().delete_process(c.req(DeleteProcessRequest { container_id: id, exec_id })).await;
+            }
+            // No exit code is made up: the reader gets the end, and `failure` says why.
+            Err(e) => crate::container::set_failure(
+                &failure,
+                e.context(format!("exec in container {id}: its exit status could not be read")),
+            ),
+        }
         fifos.remove();
     });
+}
+
+/// The exit status of exec `exec_id` of container `id` (at once for one that ended).
+async fn wait_process(c: &Client, id: &str, exec_id: &str) -> Result<ExitStatus> {
+    let r = c
+        .tasks()
+        .wait(c.req(WaitRequest { container_id: id.to_string(), exec_id: exec_id.to_string() }))
+        .await
+        .map_err(|st| c.error(format!("wait for exec {exec_id}"), st))?
+        .into_inner();
+    Ok(ExitStatus { exit_code: r.exit_status as i32, exited_at: r.exited_at.as_ref().map(timestamp) })
 }
 
 /// A running exec on containerd.
@@ -759,6 +786,7 @@ struct ContainerdExec {
     tty: bool,
     stdin: Mutex<Option<pipe::Sender>>,
     events: Mutex<mpsc::Receiver<ExecEvent>>,
+    failure: FailureSlot,
 }
 
 #[async_trait]
@@ -788,6 +816,10 @@ impl ExecSession for ContainerdExec {
 
     async fn next_event(&self) -> Option<ExecEvent> {
         self.events.lock().await.recv().await
+    }
+
+    fn failure(&self) -> Option<Error> {
+        crate::container::read_failure(&self.failure)
     }
 
     async fn resize(&self, width: u32, height: u32) -> Result<()> {

@@ -8,7 +8,7 @@ use tokio_stream::StreamExt;
 
 use crate::containerd::client::Client;
 use crate::containerd::timestamp;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::Event;
 
 /// Subscribes to the events of the client's namespace matching `filters` (containerd
@@ -30,7 +30,11 @@ pub async fn subscribe(client: &Client, filters: &[String]) -> Result<mpsc::Rece
                 r.into_inner()
             }
             Err(s) => {
-                let _ = ready_tx.send(Err(c.error("subscribe to events", s)));
+                // After the grace below the caller holds the stream, not the readiness
+                // signal: the failure (containerd died before its first event) goes there.
+                if let Err(Err(e)) = ready_tx.send(Err(c.error("subscribe to events", s))) {
+                    let _ = tx.send(Err(e)).await;
+                }
                 return;
             }
         };
@@ -38,7 +42,22 @@ pub async fn subscribe(client: &Client, filters: &[String]) -> Result<mpsc::Rece
             tokio::select! {
                 _ = tx.closed() => break,
                 item = stream.next() => match item {
-                    None => break,
+                    // containerd never ends a subscription itself: its end means the
+                    // connection went (containerd stopped or crashed). Said as an error,
+                    // or a reader would take it for the end of a finite stream.
+                    None => {
+                        let gone = Error::new(
+                            ErrorKind::Unavailable,
+                            format!(
+                                "event stream (containerd {}, namespace {}): the connection to containerd closed \
+                                 (is containerd running?)",
+                                c.socket.display(),
+                                c.namespace
+                            ),
+                        );
+                        let _ = tx.send(Err(gone)).await;
+                        break;
+                    }
                     Some(Ok(envelope)) => {
                         if tx.send(Ok(decode(envelope))).await.is_err() {
                             break;
@@ -73,8 +92,9 @@ fn decode(e: containerd_client::types::Envelope) -> Event {
         image: None,
     };
     let Some(any) = e.event else { return out };
-    let name =
-        any.type_url.rsplit('/').next().unwrap_or(&any.type_url).trim_start_matches("containerd.events.").to_string();
+    // The message's own name, the last part of its type: "containerd.events.TaskExit",
+    // and for images "containerd.services.images.v1.ImageCreate".
+    let name = any.type_url.rsplit(['/', '.']).next().unwrap_or(&any.type_url).to_string();
     let v = any.value.as_slice();
     let mut set = |kind: &str, container: Option<String>, exec: Option<String>, pid: Option<u32>, code: Option<i32>| {
         out.kind = kind.into();
@@ -172,4 +192,30 @@ fn decode(e: containerd_client::types::Envelope) -> Event {
         _ => {}
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(type_url: &str, value: Vec<u8>) -> containerd_client::types::Envelope {
+        containerd_client::types::Envelope {
+            timestamp: None,
+            namespace: "default".into(),
+            topic: "/x".into(),
+            event: Some(prost_types::Any { type_url: type_url.into(), value }),
+        }
+    }
+
+    #[test]
+    fn decodes_task_and_image_events() {
+        // Image events are types of the images service, not of containerd.events.
+        let create =
+            containerd_client::services::v1::ImageCreate { name: "example.com/x:1".into(), labels: Default::default() };
+        let e = decode(envelope("containerd.services.images.v1.ImageCreate", create.encode_to_vec()));
+        assert_eq!((e.kind.as_str(), e.image.as_deref()), ("image-create", Some("example.com/x:1")));
+        let exit = ev::TaskExit { container_id: "c".into(), id: "c".into(), pid: 7, exit_status: 3, exited_at: None };
+        let e = decode(envelope("containerd.events.TaskExit", exit.encode_to_vec()));
+        assert_eq!((e.kind.as_str(), e.exit_code, e.exec_id), ("task-exit", Some(3), None));
+    }
 }

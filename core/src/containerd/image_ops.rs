@@ -195,20 +195,31 @@ pub async fn export(client: &Client, platform: &Platform, patterns: &[String], p
         sources.push((d.clone(), crate::containerd::content::ContentBlob::open(client, d).await?));
     }
     let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || write_archive(&path, &index, &small, sources))
-        .await
-        .map_err(|e| Error::internal(e.to_string()))?
+    let what = format!("export {} to {}", patterns.join(" "), path.display());
+    tokio::task::spawn_blocking(move || {
+        // Written beside the destination and renamed: a failure (a full disk) leaves
+        // neither a partial archive nor the part file behind.
+        let tmp = crate::util::part_path(&path);
+        let written = write_archive(&tmp, &what, &index, &small, sources)
+            .and_then(|()| std::fs::rename(&tmp, &path).map_err(|e| Error::io(format!("{what}: rename"), e)));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
+    })
+    .await
+    .map_err(|e| Error::internal(e.to_string()))?
 }
 
 fn write_archive(
-    path: &Path,
+    tmp: &Path,
+    what: &str,
     index: &[u8],
     small: &BTreeMap<String, Vec<u8>>,
     blobs: Vec<(Digest, std::sync::Arc<crate::containerd::content::ContentBlob>)>,
 ) -> Result<()> {
-    let what = format!("export to {}", path.display());
-    let tmp = path.with_extension("partial");
-    let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&what, e))?;
+    let what = format!("{what}: write {}", tmp.display());
+    let file = std::fs::File::create(tmp).map_err(|e| Error::io(&what, e))?;
     let mut tar = tar::Builder::new(std::io::BufWriter::new(file));
     let mut add = |name: &str, size: u64, data: &mut dyn std::io::Read| -> Result<()> {
         let mut h = tar::Header::new_ustar();
@@ -229,7 +240,7 @@ fn write_archive(
         let mut reader = std::io::BufReader::with_capacity(1 << 20, crate::blob::BlobReader::new(&*source, 0));
         add(&format!("blobs/{}/{}", d.algorithm(), d.hex()), source.len(), &mut reader)?;
     }
-    tar.into_inner().and_then(|mut w| std::io::Write::flush(&mut w)).map_err(|e| Error::io(&what, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(&what, e))?;
-    Ok(())
+    let file =
+        tar.into_inner().and_then(|w| w.into_inner().map_err(|e| e.into_error())).map_err(|e| Error::io(&what, e))?;
+    file.sync_all().map_err(|e| Error::io(&what, e))
 }

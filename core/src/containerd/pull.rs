@@ -42,6 +42,16 @@ fn registry_error(what: &str, e: oci_client::errors::OciDistributionError) -> Er
     Error::new(kind, format!("{what}: {e}"))
 }
 
+/// A blob download that broke off: the registry's connection ended (or failed) after
+/// `received` of `size` bytes. Unavailable: the registry went away mid-transfer, and a
+/// later pull may well work (it starts the blob again; nothing of this one is kept).
+fn cut_short(registry: &str, digest: &str, received: u64, size: u64, e: &std::io::Error) -> Error {
+    Error::new(
+        ErrorKind::Unavailable,
+        format!("download blob {digest} from {registry}: the connection broke after {received} of {size} bytes: {e}"),
+    )
+}
+
 struct Session {
     client: oci_client::Client,
     reference: oci_client::Reference,
@@ -84,9 +94,24 @@ impl Session {
             .await
             .map_err(|e| registry_error(&format!("pull blob {digest}"), e))?;
         let (tx, rx) = mpsc::channel(4);
+        let registry = self.reference.resolve_registry().to_string();
         let feed = async move {
-            while let Some(chunk) = sized.stream.next().await {
-                let item = chunk.map(|b| b.to_vec()).map_err(|e| Error::io("download", e));
+            let mut received = 0u64;
+            loop {
+                // The writer may stop wanting chunks (containerd failed) while the
+                // registry is silent: that ends the download too.
+                let chunk = tokio::select! {
+                    _ = tx.closed() => break,
+                    chunk = sized.stream.next() => chunk,
+                };
+                let Some(chunk) = chunk else { break };
+                let item = match chunk {
+                    Ok(b) => {
+                        received += b.len() as u64;
+                        Ok(b.to_vec())
+                    }
+                    Err(e) => Err(cut_short(&registry, digest, received, size, &e)),
+                };
                 let failed = item.is_err();
                 if tx.send(item).await.is_err() || failed {
                     break;
@@ -136,7 +161,7 @@ pub async fn pull(
     let leased = store::create_lease(client).await?;
     let result = pull_leased(&leased, &session, snapshotter, &platform, &name, &progress).await;
     store::delete_lease(&leased).await;
-    result.map(|()| name)
+    result.map(|()| name).map_err(|e| e.context(format!("pull {reference}")))
 }
 
 async fn pull_leased(

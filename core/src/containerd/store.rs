@@ -8,9 +8,9 @@ use containerd_client::services::v1::snapshots::{
     CommitSnapshotRequest, PrepareSnapshotRequest, RemoveSnapshotRequest, StatSnapshotRequest,
 };
 use containerd_client::services::v1::{
-    ApplyRequest, CreateImageRequest, CreateRequest as CreateLeaseRequest, DeleteRequest as DeleteLeaseRequest,
-    GetImageRequest, Image as ImageRecord, InfoRequest, UpdateImageRequest, UpdateRequest as UpdateContentRequest,
-    WriteAction, WriteContentRequest,
+    AbortRequest, AddResourceRequest, ApplyRequest, CreateImageRequest, CreateRequest as CreateLeaseRequest,
+    DeleteRequest as DeleteLeaseRequest, GetImageRequest, Image as ImageRecord, InfoRequest, Resource,
+    UpdateImageRequest, UpdateRequest as UpdateContentRequest, WriteAction, WriteContentRequest,
 };
 use containerd_client::types::Descriptor as ProtoDescriptor;
 use tokio::sync::mpsc;
@@ -60,8 +60,29 @@ pub async fn delete_lease(client: &Client) {
     .await;
 }
 
-/// True when the content store has blob `digest`.
+/// Puts a resource (`content` and a digest, or `snapshots/NAME` and a key) under the
+/// client's lease, when it holds one. Something already in containerd that a pull
+/// reuses instead of writing it is not held by anything yet (a failed pull's blobs lose
+/// their lease with it): without this, the garbage collector may take it between the
+/// check that it is there and the image record that would hold it.
+pub async fn lease_resource(client: &Client, kind: &str, id: &str) -> Result<()> {
+    let Some(lease) = client.lease.clone() else { return Ok(()) };
+    let c = client.clone();
+    let resource = Resource { id: id.to_string(), r#type: kind.to_string() };
+    crate::io::run(async move {
+        c.leases()
+            .add_resource(c.req(AddResourceRequest { id: lease.clone(), resource: Some(resource) }))
+            .await
+            .map_err(|s| c.error(format!("add to lease {lease}"), s))?;
+        Ok(())
+    })
+    .await
+}
+
+/// True when the content store has blob `digest`; under a lease, the blob is added to it
+/// first, so that one found here stays (see [`lease_resource`]).
 pub async fn has_blob(client: &Client, digest: &Digest) -> Result<bool> {
+    lease_resource(client, "content", &digest.to_string()).await?;
     let c = client.clone();
     let d = digest.to_string();
     crate::io::run(async move {
@@ -147,16 +168,33 @@ pub async fn write_blob(
             Err(s) if s.code() == tonic::Code::AlreadyExists => {}
             Err(s) => failure = Some(c.error(format!("write content {d}"), s)),
         }
-        let fed = feeder.await.map_err(|e| Error::internal(e.to_string()))?;
-        if let Err(e) = fed {
-            return Err(e.context(format!("download {d}")));
+        if failure.is_some() {
+            // containerd failed (or went away): the chunks are not wanted any more. The
+            // feeder may be waiting for its source (a stalled registry): stopping it
+            // drops the chunks' receiver, which ends the source's work too. (A feeder
+            // that already ended keeps its result: abort does not undo a finished task.)
+            feeder.abort();
         }
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        let fed = feeder.await;
+        let error = match (fed, failure) {
+            // The source's own failure (a download cut short) says what happened first:
+            // containerd's complaint about the unfinished write only follows from it.
+            (Ok(Err(e)), _) => e,
+            (_, Some(e)) => e,
+            (Ok(Ok(_)), None) => return Ok(()),
+            (Err(e), None) => Error::internal(format!("write content {d}: {e}")),
+        };
+        // The unfinished write would stay in containerd as an active ingest.
+        abort_write(&c, &reference).await;
+        Err(error)
     })
     .await
+}
+
+/// Drops an unfinished write (ingest) of the content store. Best effort: when containerd
+/// is gone, there is nobody to tell.
+async fn abort_write(c: &Client, reference: &str) {
+    let _ = c.content().abort(c.req(AbortRequest { r#ref: reference.to_string() })).await;
 }
 
 /// A channel with `data` in 1 MiB chunks (for blobs already in memory or on disk).
@@ -255,6 +293,8 @@ pub async fn unpack(
         for layer in layers {
             diff_ids.push(layer.diff_id.clone());
             let chain = chain_id(&diff_ids).unwrap_or_default();
+            // Held by the lease before it is looked at, as blobs are (`has_blob`).
+            lease_resource(&c, &format!("snapshots/{snapshotter}"), &chain).await?;
             let exists = c
                 .snapshots()
                 .stat(c.req(StatSnapshotRequest { snapshotter: snapshotter.clone(), key: chain.clone() }))

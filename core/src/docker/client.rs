@@ -167,10 +167,7 @@ impl Client {
                 ErrorKind::Unavailable,
                 format!("{what}: {}: no socket at {path} (is the daemon running?)", self.endpoint),
             ),
-            other => Error::new(
-                ErrorKind::Unavailable,
-                format!("{what}: cannot reach {}: {other} (is the daemon running?)", self.endpoint),
-            ),
+            other => Error::unreachable(what, &self.endpoint, &other, "is the daemon running?"),
         }
     }
 }

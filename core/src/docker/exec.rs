@@ -17,7 +17,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Mutex};
 
 use super::Shared;
-use crate::container::{ExecEvent, ExecOptions, ExecSession, ExitStatus, OutputStream};
+use crate::container::{ExecEvent, ExecOptions, ExecSession, ExitStatus, FailureSlot, OutputStream};
 use crate::error::{Error, ErrorKind, Result};
 
 type Output = Pin<Box<dyn Stream<Item = std::result::Result<LogOutput, bollard::errors::Error>> + Send>>;
@@ -35,6 +35,7 @@ enum Target {
 pub struct DockerSession {
     inner: Arc<Inner>,
     events: Mutex<mpsc::Receiver<ExecEvent>>,
+    failure: FailureSlot,
 }
 
 struct Inner {
@@ -91,14 +92,23 @@ pub async fn attach(shared: &Arc<Shared>, id: &str, stdin: bool, tty: bool) -> R
 impl DockerSession {
     fn new(shared: &Arc<Shared>, target: Target, tty: bool, output: Output, stdin: Option<Input>) -> DockerSession {
         let (tx, rx) = mpsc::channel(64);
-        crate::io::runtime().spawn(pump(shared.clone(), target.clone(), output, tx));
+        let failure = FailureSlot::default();
+        crate::io::runtime().spawn(pump(shared.clone(), target.clone(), output, tx, failure.clone()));
         let inner = Inner { shared: shared.clone(), target, tty, stdin: Mutex::new(stdin) };
-        DockerSession { inner: Arc::new(inner), events: Mutex::new(rx) }
+        DockerSession { inner: Arc::new(inner), events: Mutex::new(rx), failure }
     }
 }
 
-/// Forwards output chunks, then the exit status, then ends.
-async fn pump(shared: Arc<Shared>, target: Target, mut output: Output, tx: mpsc::Sender<ExecEvent>) {
+/// Forwards output chunks, then the exit status, then ends. When the exit status cannot
+/// be had (the daemon went away with the connection), the reason goes to `failure`
+/// instead: no exit code is made up.
+async fn pump(
+    shared: Arc<Shared>,
+    target: Target,
+    mut output: Output,
+    tx: mpsc::Sender<ExecEvent>,
+    failure: FailureSlot,
+) {
     while let Some(item) = output.next().await {
         let event = match item {
             Ok(LogOutput::StdOut { message }) | Ok(LogOutput::Console { message }) => {
@@ -112,27 +122,41 @@ async fn pump(shared: Arc<Shared>, target: Target, mut output: Output, tx: mpsc:
             return; // nobody reads any more
         }
     }
-    if let Some(status) = exit_status(&shared, &target).await {
-        let _ = tx.send(ExecEvent::Exit(status)).await;
+    match exit_status(&shared, &target).await {
+        Ok(status) => {
+            let _ = tx.send(ExecEvent::Exit(status)).await;
+        }
+        Err(e) => crate::container::set_failure(&failure, e),
     }
 }
 
 /// How the process ended. The output can end a moment before the daemon records the
 /// exit, so an exec still "running" is asked again for a while.
-async fn exit_status(shared: &Shared, target: &Target) -> Option<ExitStatus> {
-    let api = shared.client.api().await.ok()?;
+async fn exit_status(shared: &Shared, target: &Target) -> Result<ExitStatus> {
+    let client = &shared.client;
+    let api = client.api().await?;
     match target {
-        Target::Exec { exec_id, .. } => {
+        Target::Exec { exec_id, container_id } => {
+            let what = format!("exec in container {container_id}: its exit status could not be read: inspect exec");
             for _ in 0..1000 {
-                let i = api.inspect_exec(exec_id).await.ok()?;
+                let i = api.inspect_exec(exec_id).await.map_err(|e| client.error(&what, e))?;
                 if i.running != Some(true) {
-                    return Some(ExitStatus { exit_code: i.exit_code.unwrap_or(-1) as i32, exited_at: None });
+                    return Ok(ExitStatus { exit_code: i.exit_code.unwrap_or(-1) as i32, exited_at: None });
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            None
+            // The connection ended under a process that runs on: the daemon broke it.
+            Err(Error::new(
+                ErrorKind::Unavailable,
+                format!(
+                    "exec in container {container_id}: {} ended the connection while the process ran",
+                    client.endpoint
+                ),
+            ))
         }
-        Target::Attach { container_id } => super::containers::wait_exit(shared, container_id).await.ok(),
+        Target::Attach { container_id } => super::containers::wait_exit(shared, container_id)
+            .await
+            .map_err(|e| e.context(format!("attach to container {container_id}: its exit status could not be read"))),
     }
 }
 
@@ -164,6 +188,10 @@ impl ExecSession for DockerSession {
 
     async fn next_event(&self) -> Option<ExecEvent> {
         self.events.lock().await.recv().await
+    }
+
+    fn failure(&self) -> Option<Error> {
+        crate::container::read_failure(&self.failure)
     }
 
     async fn resize(&self, width: u32, height: u32) -> Result<()> {

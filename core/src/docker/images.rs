@@ -24,7 +24,7 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::client::stream_failure;
+use super::client::{kind_of_message, stream_failure};
 use super::libpod::encode;
 use super::{image_digest, real_names, Shared};
 use crate::digest::Digest;
@@ -294,9 +294,9 @@ pub async fn pull(
         let auth = credentials(s, options.username.clone(), options.password.clone(), &registry_of(reference));
         let mut stream = api.create_image(Some(create), None, auth);
         while let Some(item) = stream.next().await {
-            let info = item.map_err(|e| s.client.error(&what, e))?;
+            let info = item.map_err(|e| transfer_error(s, &what, e))?;
             if let Some(err) = info.error_detail.and_then(|d| d.message) {
-                return Err(stream_failure(&what, &err, ErrorKind::Internal));
+                return Err(transfer_failure(&what, &err));
             }
             send_progress(&progress, info.id.as_deref(), info.status.as_deref(), info.progress_detail.as_ref());
         }
@@ -346,9 +346,41 @@ async fn pull_libpod(
 /// A libpod progress document that reports a failure (`{"error": "..."}`).
 fn libpod_error(what: &str, doc: &Value) -> Result<()> {
     match doc.get("error").and_then(Value::as_str).filter(|e| !e.is_empty()) {
-        Some(err) => Err(stream_failure(what, err, ErrorKind::Internal)),
+        Some(err) => Err(transfer_failure(what, err)),
         None => Ok(()),
     }
+}
+
+/// A failed item of a pull's or push's progress stream: the daemon's own report of a
+/// failed transfer (bollard's stream error) is read as [`transfer_failure`] reads it.
+fn transfer_error(s: &Shared, what: &str, e: bollard::errors::Error) -> Error {
+    match e {
+        bollard::errors::Error::DockerStreamError { error } => transfer_failure(what, &error),
+        e => s.client.error(what, e),
+    }
+}
+
+/// The failure a daemon reported in the middle of a pull or push. One the network broke
+/// off (the registry's connection ended or was reset mid-transfer: "unexpected EOF") is
+/// Unavailable, as a registry that cannot be reached is: a later try may work. Else the
+/// message's kind, else Internal.
+fn transfer_failure(what: &str, message: &str) -> Error {
+    const BROKEN: &[&str] = &[
+        "unexpected eof",
+        "connection reset",
+        "broken pipe",
+        "i/o timeout",
+        "tls handshake timeout",
+        "no route to host",
+    ];
+    let lower = message.to_ascii_lowercase();
+    if kind_of_message(message).is_none() && BROKEN.iter().any(|w| lower.contains(w)) {
+        return Error::new(
+            ErrorKind::Unavailable,
+            format!("{what}: {message} (the connection to the registry broke during the transfer)"),
+        );
+    }
+    stream_failure(what, message, ErrorKind::Internal)
 }
 
 pub async fn push(
@@ -368,9 +400,9 @@ pub async fn push(
     let api = s.client.api().await?;
     let mut stream = api.push_image(&repo, Some(PushImageOptions { tag: Some(tag), platform: None }), auth);
     while let Some(item) = stream.next().await {
-        let info = item.map_err(|e| s.client.error(&what, e))?;
+        let info = item.map_err(|e| transfer_error(s, &what, e))?;
         if let Some(err) = info.error_detail.and_then(|d| d.message) {
-            return Err(stream_failure(&what, &err, ErrorKind::Internal));
+            return Err(transfer_failure(&what, &err));
         }
         // Push progress has the layer ID only in the status line's `id`, which bollard's
         // PushImageInfo drops: the status alone is reported, with the counts.
@@ -545,6 +577,14 @@ mod tests {
         assert_eq!(split_tag("a/b:1"), ("a/b".into(), "1".into()));
         assert_eq!(split_tag("127.0.0.1:5000/b"), ("127.0.0.1:5000/b".into(), "latest".into()));
         assert_eq!(split_tag("127.0.0.1:5000/b:v2"), ("127.0.0.1:5000/b".into(), "v2".into()));
+    }
+
+    #[test]
+    fn transfers_the_network_broke_off_are_unavailable() {
+        assert_eq!(transfer_failure("pull x", "unexpected EOF").kind(), ErrorKind::Unavailable);
+        assert_eq!(transfer_failure("pull x", "read tcp: connection reset by peer").kind(), ErrorKind::Unavailable);
+        assert_eq!(transfer_failure("pull x", "manifest unknown: manifest unknown").kind(), ErrorKind::NotFound);
+        assert_eq!(transfer_failure("pull x", "boom").kind(), ErrorKind::Internal);
     }
 
     #[test]

@@ -98,11 +98,11 @@ impl Libpod {
     async fn connect(&self, what: &str) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>> {
         match &self.address {
             Address::Unix(p) => {
-                let s = tokio::net::UnixStream::connect(p).await.map_err(|e| self.unavailable(what, &e.to_string()))?;
+                let s = tokio::net::UnixStream::connect(p).await.map_err(|e| self.unreachable(what, &e))?;
                 self.handshake(what, s).await
             }
             Address::Tcp(hp) => {
-                let s = tokio::net::TcpStream::connect(hp).await.map_err(|e| self.unavailable(what, &e.to_string()))?;
+                let s = tokio::net::TcpStream::connect(hp).await.map_err(|e| self.unreachable(what, &e))?;
                 self.handshake(what, s).await
             }
             Address::Tls(..) => Err(Error::not_supported(
@@ -140,6 +140,12 @@ impl Libpod {
             self.connect(what).await?.send_request(req).await.map_err(|e| self.unavailable(what, &e.to_string()))?;
         let version = res.headers().get("api-version").and_then(|v| v.to_str().ok()).map(str::to_string);
         Ok(version)
+    }
+
+    /// A failed connect: PermissionDenied for a socket this user may not open, else
+    /// Unavailable.
+    fn unreachable(&self, what: &str, e: &std::io::Error) -> Error {
+        Error::unreachable(what, &self.endpoint, e, "is the daemon running?")
     }
 
     fn unavailable(&self, what: &str, why: &str) -> Error {

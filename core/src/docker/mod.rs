@@ -259,27 +259,22 @@ where
 {
     use futures_util::StreamExt;
     use tokio::io::AsyncWriteExt;
-    let part = part_path(dest);
+    let part = crate::util::part_path(dest);
+    // Every message says what was asked and where it was going.
+    let io = |step: &str, e| Error::io(format!("{what} to {}: {step} {}", dest.display(), part.display()), e);
     let result = async {
-        let mut f =
-            tokio::fs::File::create(&part).await.map_err(|e| Error::io(format!("create {}", part.display()), e))?;
+        let mut f = tokio::fs::File::create(&part).await.map_err(|e| io("create", e))?;
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| client.error(what, e))?;
-            f.write_all(&chunk).await.map_err(|e| Error::io(format!("write {}", part.display()), e))?;
+            f.write_all(&chunk).await.map_err(|e| io("write", e))?;
         }
-        f.flush().await.map_err(|e| Error::io(format!("write {}", part.display()), e))?;
-        f.sync_all().await.map_err(|e| Error::io(format!("sync {}", part.display()), e))?;
-        tokio::fs::rename(&part, dest).await.map_err(|e| Error::io(format!("rename to {}", dest.display()), e))
+        f.flush().await.map_err(|e| io("write", e))?;
+        f.sync_all().await.map_err(|e| io("sync", e))?;
+        tokio::fs::rename(&part, dest).await.map_err(|e| io("rename", e))
     }
     .await;
     if result.is_err() {
         let _ = tokio::fs::remove_file(&part).await;
     }
     result
-}
-
-/// `DIR/.NAME.part-RANDOM` beside `dest`.
-fn part_path(dest: &Path) -> std::path::PathBuf {
-    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    dest.with_file_name(format!(".{name}.part-{}", crate::util::random_suffix()))
 }
