@@ -861,7 +861,10 @@ mod tests {
     #[test]
     fn events_that_end_without_an_exit_say_why_once() {
         let chunk = ExecEvent::Output(OutputStream::Stdout, b"hi".to_vec());
-        let e = berth_exec { id: insert_exec(Arc::new(Orphaned(tokio::sync::Mutex::new(vec![chunk]))), None) };
+        let e = berth_exec {
+            id: insert_exec(Arc::new(Orphaned(tokio::sync::Mutex::new(vec![chunk]))), None)
+                .unwrap_or_else(|f| panic!("{}", f.message)),
+        };
         let mut ev = berth_exec_event::empty();
         // SAFETY: `ev` is writable storage for the event.
         let next = |ev: &mut berth_exec_event| unsafe { berth_exec_next(ev, e, 10_000) };
