@@ -31,7 +31,16 @@ jobs="${BERTH_FUZZ_JOBS:-2}"
 rss_mb="${BERTH_FUZZ_RSS_MB:-2048}"
 ffi="${BERTH_FUZZ_FFI:-1}"
 triple="$(rustc -vV | sed -n 's/^host: //p')"
-bin_dir="$here/target/$triple/release"
+# Each sanitizer builds into its own directory: switching between them would otherwise
+# rebuild everything in place (the flags differ) and leave the other build cold.
+if [ "$sanitizer" = none ]; then
+    target_dir="$here/target"
+    target_args=()
+else
+    target_dir="$here/target/$sanitizer"
+    target_args=(--target-dir "$target_dir")
+fi
+bin_dir="$target_dir/$triple/release"
 
 usage() {
     sed -n '4,8p' "$script" | sed 's/^# \{0,1\}//' >&2
@@ -51,9 +60,9 @@ build() {
     # --features ffi: the C ABI target; it makes berth-core build with its daemon
     # backends for every target (cargo unifies features), so this is one build.
     if [ "$ffi" = 1 ]; then
-        cargo fuzz build -s "$sanitizer" --features ffi
+        cargo fuzz build -s "$sanitizer" "${target_args[@]}" --features ffi
     else
-        cargo fuzz build -s "$sanitizer"
+        cargo fuzz build -s "$sanitizer" "${target_args[@]}"
     fi
     echo "fuzz: build (sanitizer $sanitizer) took $((SECONDS - start)) s" >&2
 }
