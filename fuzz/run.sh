@@ -78,11 +78,13 @@ all_targets() {
 }
 
 # run_one TARGET SECONDS: fuzz (SECONDS > 0) or replay (SECONDS = 0) one target; its log
-# goes to target/logs/TARGET.log and one summary line to stdout.
+# goes to target/logs/TARGET.log (target/SANITIZER/logs/ with a sanitizer, so that runs
+# of both kinds can go on at once) and one summary line to stdout. Both kinds share the
+# scratch corpus target/grown/TARGET/.
 run_one() {
     local t=$1 secs=$2
-    local log="$here/target/logs/$t.log" grown="$here/target/grown/$t"
-    mkdir -p "$here/target/logs" "$grown" "$here/artifacts/$t"
+    local log="$target_dir/logs/$t.log" grown="$here/target/grown/$t"
+    mkdir -p "$target_dir/logs" "$grown" "$here/artifacts/$t"
     local args=(-rss_limit_mb="$rss_mb" -timeout=20 -artifact_prefix="$here/artifacts/$t/" -print_final_stats=1)
     if [ "$secs" -eq 0 ]; then
         args+=(-runs=0)
