@@ -31,7 +31,16 @@ jobs="${BERTH_FUZZ_JOBS:-2}"
 rss_mb="${BERTH_FUZZ_RSS_MB:-2048}"
 ffi="${BERTH_FUZZ_FFI:-1}"
 triple="$(rustc -vV | sed -n 's/^host: //p')"
-bin_dir="$here/target/$triple/release"
+# Each sanitizer builds into its own directory: switching between them would otherwise
+# rebuild everything in place (the flags differ) and leave the other build cold.
+if [ "$sanitizer" = none ]; then
+    target_dir="$here/target"
+    target_args=()
+else
+    target_dir="$here/target/$sanitizer"
+    target_args=(--target-dir "$target_dir")
+fi
+bin_dir="$target_dir/$triple/release"
 
 usage() {
     sed -n '4,8p' "$script" | sed 's/^# \{0,1\}//' >&2
@@ -51,9 +60,9 @@ build() {
     # --features ffi: the C ABI target; it makes berth-core build with its daemon
     # backends for every target (cargo unifies features), so this is one build.
     if [ "$ffi" = 1 ]; then
-        cargo fuzz build -s "$sanitizer" --features ffi
+        cargo fuzz build -s "$sanitizer" "${target_args[@]}" --features ffi
     else
-        cargo fuzz build -s "$sanitizer"
+        cargo fuzz build -s "$sanitizer" "${target_args[@]}"
     fi
     echo "fuzz: build (sanitizer $sanitizer) took $((SECONDS - start)) s" >&2
 }
@@ -69,11 +78,13 @@ all_targets() {
 }
 
 # run_one TARGET SECONDS: fuzz (SECONDS > 0) or replay (SECONDS = 0) one target; its log
-# goes to target/logs/TARGET.log and one summary line to stdout.
+# goes to target/logs/TARGET.log (target/SANITIZER/logs/ with a sanitizer, so that runs
+# of both kinds can go on at once) and one summary line to stdout. Both kinds share the
+# scratch corpus target/grown/TARGET/.
 run_one() {
     local t=$1 secs=$2
-    local log="$here/target/logs/$t.log" grown="$here/target/grown/$t"
-    mkdir -p "$here/target/logs" "$grown" "$here/artifacts/$t"
+    local log="$target_dir/logs/$t.log" grown="$here/target/grown/$t"
+    mkdir -p "$target_dir/logs" "$grown" "$here/artifacts/$t"
     local args=(-rss_limit_mb="$rss_mb" -timeout=20 -artifact_prefix="$here/artifacts/$t/" -print_final_stats=1)
     if [ "$secs" -eq 0 ]; then
         args+=(-runs=0)

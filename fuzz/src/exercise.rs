@@ -1,13 +1,16 @@
 //! Exercising a filesystem as a scanner would: walk it, and for every path the walk
 //! finds (and every path the fuzzer names) stat, lstat, readlink, realpath, list and
-//! read, checking that the answers agree with each other.
+//! read, checking that the answers agree with each other. Every name a walk or a
+//! listing shows is in the escaped form of `fs::names` and reaches its entry by that
+//! very string: lstat agrees, a file opens, a symlink reads.
 //!
 //! Work is bounded so that a small input cannot make one execution take minutes: a
 //! sparse file may claim terabytes, and a tree may be wide.
 
 use std::sync::Arc;
 
-use berth_core::fs::{FileSystem, FileType, Walker};
+use berth_core::fs::names::{decode, encode};
+use berth_core::fs::{FileSystem, FileType, Stat, Walker};
 use berth_core::{ErrorKind, Result};
 
 /// Entries of a walk looked at, at most.
@@ -38,16 +41,43 @@ pub fn filesystem(fs: &Arc<dyn FileSystem>, paths: &[String]) {
             break;
         }
         assert!(entry.path.starts_with('/'), "walk path {:?} is not absolute", entry.path);
-        // The walk reports an entry's own metadata: lstat of its path must agree.
-        let lstat = fs.lstat(&entry.path);
-        match lstat {
-            Ok(s) => assert_eq!(s, entry.stat, "walk and lstat disagree on {:?}", entry.path),
-            Err(e) => panic!("walk found {:?} but lstat fails: {}", entry.path, e.message()),
+        // Every component but the root's (the walk lists `/` itself first).
+        for c in entry.path.split('/').skip(1).filter(|_| entry.path != "/") {
+            shown_name(c, "walk");
         }
+        listed(fs.as_ref(), &entry.path, &entry.stat, "walk");
         path(fs.as_ref(), &entry.path);
     }
     for p in paths {
         path(fs.as_ref(), p);
+    }
+}
+
+/// A name as a listing shows it: in the escaped form of `fs::names`, the one string
+/// that stands for its bytes (decoding and encoding again gives it back).
+fn shown_name(name: &str, what: &str) {
+    assert!(!name.is_empty(), "{what}: empty name");
+    assert_eq!(encode(&decode(name)), name, "{what}: name {name:?} is not in its escaped form");
+}
+
+/// A path a walk or a listing gave, with the metadata it gave: reachable by that very
+/// string (lstat agrees; a regular file opens, a symlink reads).
+fn listed(fs: &dyn FileSystem, p: &str, stat: &Stat, what: &str) {
+    match fs.lstat(p) {
+        Ok(s) => assert_eq!(&s, stat, "{what} and lstat disagree on {p:?}"),
+        Err(e) => panic!("{what} listed {p:?} but lstat fails: {}", e.message()),
+    }
+    match stat.file_type {
+        FileType::Symlink => match fs.readlink(p) {
+            Ok(target) => assert_eq!(Some(&target), stat.link.as_ref(), "readlink {p:?} and its stat"),
+            Err(e) => panic!("{what} listed the symlink {p:?} but readlink fails: {}", e.message()),
+        },
+        // lstat says the last component is a file, not a link: open reaches the same node.
+        FileType::File => match fs.open(p) {
+            Ok(f) => assert_eq!(f.len(), stat.size, "open {p:?}: length differs from the listing"),
+            Err(e) => panic!("{what} listed the file {p:?} but open fails: {}", e.message()),
+        },
+        _ => {}
     }
 }
 
@@ -81,15 +111,17 @@ pub fn path(fs: &dyn FileSystem, p: &str) {
 
 fn directory(fs: &dyn FileSystem, p: &str) {
     let Some(entries) = allowed("read_dir", fs.read_dir(p)) else { return };
+    // Sorted by the names' bytes, which is not the order of their escaped forms (`\x92`
+    // sorts before `d` as text, after it as bytes).
     for pair in entries.windows(2) {
-        assert!(pair[0].name < pair[1].name, "read_dir {p:?}: {:?} before {:?}", pair[0].name, pair[1].name);
+        let (a, b) = (decode(&pair[0].name), decode(&pair[1].name));
+        assert!(a < b, "read_dir {p:?}: {:?} before {:?}", pair[0].name, pair[1].name);
     }
     for e in entries.iter().take(64) {
-        assert!(!e.name.is_empty() && !e.name.contains('/'), "read_dir {p:?}: bad name {:?}", e.name);
+        assert!(!e.name.contains('/'), "read_dir {p:?}: bad name {:?}", e.name);
+        shown_name(&e.name, "read_dir");
         let child = if p.ends_with('/') { format!("{p}{}", e.name) } else { format!("{p}/{}", e.name) };
-        if let Some(l) = allowed("lstat child", fs.lstat(&child)) {
-            assert_eq!(l, e.stat, "read_dir {p:?} and lstat {child:?} disagree");
-        }
+        listed(fs, &child, &e.stat, "read_dir");
     }
 }
 
