@@ -172,7 +172,7 @@ pub fn detect() -> Vec<Detected> {
 #[cfg(feature = "containerd")]
 fn containerd_namespaces(endpoint: &str) -> Vec<String> {
     let Ok(e) = Endpoint::parse(endpoint) else { return Vec::new() };
-    let Ok(rt) = crate::containerd::ContainerdRuntime::open(e, &ConnectOptions::default()) else { return Vec::new() };
+    let Ok(rt) = crate::backends::containerd::ContainerdRuntime::open(e, &ConnectOptions::default()) else { return Vec::new() };
     crate::io::block(async move {
         Ok(tokio::time::timeout(Duration::from_secs(1), rt.namespaces())
             .await

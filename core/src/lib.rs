@@ -17,13 +17,10 @@
 //! # Ok(()) }
 //! ```
 
+pub mod backends;
 pub mod blob;
 pub mod container;
-#[cfg(feature = "containerd")]
-pub mod containerd;
 pub mod digest;
-#[cfg(feature = "docker")]
-pub mod docker;
 pub mod endpoint;
 pub mod error;
 pub mod find;
@@ -32,7 +29,6 @@ pub mod host_dir;
 pub mod image;
 pub mod io;
 pub mod model;
-pub mod oci;
 pub mod pod;
 pub mod process;
 pub mod reference;

@@ -175,14 +175,14 @@ pub async fn connect(endpoint: Option<&str>, options: ConnectOptions) -> Result<
     };
     match endpoint.kind {
         RuntimeKind::Oci | RuntimeKind::OciArchive | RuntimeKind::DockerArchive => {
-            let rt = crate::oci::OfflineRuntime::open(endpoint, &options)?;
+            let rt = crate::backends::oci::OfflineRuntime::open(endpoint, &options)?;
             Ok(Arc::new(rt))
         }
         #[cfg(feature = "containerd")]
-        RuntimeKind::Containerd => Ok(Arc::new(crate::containerd::ContainerdRuntime::open(endpoint, &options)?)),
+        RuntimeKind::Containerd => Ok(Arc::new(crate::backends::containerd::ContainerdRuntime::open(endpoint, &options)?)),
         #[cfg(feature = "docker")]
         RuntimeKind::Docker | RuntimeKind::Podman => {
-            Ok(Arc::new(crate::docker::DockerRuntime::open(endpoint, &options)?))
+            Ok(Arc::new(crate::backends::docker::DockerRuntime::open(endpoint, &options)?))
         }
         other => Err(Error::new(
             crate::ErrorKind::NotSupported,

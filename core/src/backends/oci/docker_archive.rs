@@ -14,8 +14,8 @@ use crate::fs::compression;
 use crate::fs::layer::{LayerBlob, Verify};
 use crate::image::{Image, Layer};
 use crate::model::{ImageSummary, LayerInfo};
-use crate::oci::files::Files;
-use crate::oci::{config_summary, parse_json};
+use crate::backends::oci::files::Files;
+use crate::backends::oci::{config_summary, parse_json};
 
 /// One entry of manifest.json.
 #[derive(Debug, Clone, Deserialize)]

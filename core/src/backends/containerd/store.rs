@@ -16,8 +16,8 @@ use containerd_client::types::Descriptor as ProtoDescriptor;
 use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
 
-use crate::containerd::client::Client;
-use crate::containerd::containers::chain_id;
+use crate::backends::containerd::client::Client;
+use crate::backends::containerd::containers::chain_id;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::model::PullProgress;
@@ -27,7 +27,7 @@ pub type Chunks = mpsc::Receiver<Result<Vec<u8>>>;
 
 /// A lease that protects what a pull or import writes until the image record holds it.
 pub async fn create_lease(client: &Client) -> Result<Client> {
-    let id = format!("berth-{}", crate::containerd::random_suffix());
+    let id = format!("berth-{}", crate::backends::containerd::random_suffix());
     let c = client.clone();
     let lease_id = id.clone();
     crate::io::run(async move {
@@ -35,7 +35,7 @@ pub async fn create_lease(client: &Client) -> Result<Client> {
         let secs = expire.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let labels = HashMap::from([(
             "containerd.io/gc.expire".to_string(),
-            crate::containerd::timestamp(&prost_types::Timestamp { seconds: secs as i64, nanos: 0 }),
+            crate::backends::containerd::timestamp(&prost_types::Timestamp { seconds: secs as i64, nanos: 0 }),
         )]);
         c.leases()
             .create(c.req(CreateLeaseRequest { id: lease_id.clone(), labels }))
@@ -108,7 +108,7 @@ pub async fn write_blob(
     let c = client.clone();
     let d = digest.clone();
     crate::io::run(async move {
-        let reference = format!("berth-{}-{}", d.hex(), crate::containerd::random_suffix());
+        let reference = format!("berth-{}-{}", d.hex(), crate::backends::containerd::random_suffix());
         let (tx, rx) = mpsc::channel::<WriteContentRequest>(4);
         let total = size as i64;
         let feeder_ref = reference.clone();
@@ -312,7 +312,7 @@ pub async fn unpack(
                     }
                 };
                 report("unpacking");
-                let key = format!("extract-{}-{chain}", crate::containerd::random_suffix());
+                let key = format!("extract-{}-{chain}", crate::backends::containerd::random_suffix());
                 let mounts = c
                     .snapshots()
                     .prepare(c.req(PrepareSnapshotRequest {

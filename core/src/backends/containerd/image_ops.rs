@@ -7,9 +7,9 @@ use containerd_client::services::v1::GetImageRequest;
 use containerd_client::types::Descriptor as ProtoDescriptor;
 use serde_json::json;
 
-use crate::containerd::client::Client;
-use crate::containerd::images;
-use crate::containerd::store::{self, UnpackLayer};
+use crate::backends::containerd::client::Client;
+use crate::backends::containerd::images;
+use crate::backends::containerd::store::{self, UnpackLayer};
 use crate::digest::Digest;
 use crate::endpoint::{ConnectOptions, Endpoint};
 use crate::error::{Error, Result};
@@ -87,7 +87,7 @@ pub async fn import(
     std::fs::metadata(archive).map_err(|e| Error::io(format!("import {}", archive.display()), e))?;
     // The offline backend reads the archive, whichever format it is.
     let endpoint = Endpoint::parse(&format!("oci-archive://{}", archive.display()))?;
-    let offline = crate::oci::OfflineRuntime::open(
+    let offline = crate::backends::oci::OfflineRuntime::open(
         endpoint,
         &ConnectOptions { platform: Some(platform.to_string()), ..Default::default() },
     )?;
@@ -192,7 +192,7 @@ pub async fn export(client: &Client, platform: &Platform, patterns: &[String], p
         .map_err(|e| Error::internal(e.to_string()))?;
     let mut sources = Vec::new();
     for d in blobs.values() {
-        sources.push((d.clone(), crate::containerd::content::ContentBlob::open(client, d).await?));
+        sources.push((d.clone(), crate::backends::containerd::content::ContentBlob::open(client, d).await?));
     }
     let path = path.to_path_buf();
     let what = format!("export {} to {}", patterns.join(" "), path.display());
@@ -216,7 +216,7 @@ fn write_archive(
     what: &str,
     index: &[u8],
     small: &BTreeMap<String, Vec<u8>>,
-    blobs: Vec<(Digest, std::sync::Arc<crate::containerd::content::ContentBlob>)>,
+    blobs: Vec<(Digest, std::sync::Arc<crate::backends::containerd::content::ContentBlob>)>,
 ) -> Result<()> {
     let what = format!("{what}: write {}", tmp.display());
     let file = std::fs::File::create(tmp).map_err(|e| Error::io(&what, e))?;

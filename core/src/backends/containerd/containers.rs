@@ -28,9 +28,9 @@ use crate::container::{
     Change, ChangeKind, Container, ContainerInfo, CreateOptions, ExecEvent, ExecOptions, ExecSession, ExitStatus,
     FailureSlot, OutputStream, Resources,
 };
-use crate::containerd::client::Client;
-use crate::containerd::fifo::{opened, FifoSet};
-use crate::containerd::{images, spec, timestamp, timestamp_opt};
+use crate::backends::containerd::client::Client;
+use crate::backends::containerd::fifo::{opened, FifoSet};
+use crate::backends::containerd::{images, spec, timestamp, timestamp_opt};
 use crate::digest::Digest;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::layer::LayerIndex;
@@ -100,10 +100,10 @@ pub async fn create(client: &Client, settings: &Settings, options: CreateOptions
         crate::find::find_one_image(&summaries, &options.image, &format!("containerd namespace {}", client.namespace))?;
     let (_, resolved) = all.iter().find(|(s, _)| s.id == one.id).ok_or_else(|| Error::internal("image vanished"))?;
     // Record the name the caller used when it is one of the image's names.
-    let wanted = crate::containerd::image_ops::normalize(&options.image).ok();
+    let wanted = crate::backends::containerd::image_ops::normalize(&options.image).ok();
     let image =
         resolved.iter().find(|r| r.name == options.image || Some(&r.name) == wanted.as_ref()).unwrap_or(&resolved[0]);
-    let id = options.name.clone().unwrap_or_else(|| format!("berth-{}", crate::containerd::random_suffix()));
+    let id = options.name.clone().unwrap_or_else(|| format!("berth-{}", crate::backends::containerd::random_suffix()));
     if id.is_empty() || id.len() > 76 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
         return Err(Error::invalid(format!("container name {id:?}: use 1-76 letters, digits, '.', '_' or '-'")));
     }
@@ -114,7 +114,7 @@ pub async fn create(client: &Client, settings: &Settings, options: CreateOptions
 
     // A lease holds the new snapshot until the container record references it: without
     // it, a garbage collection in between (another client deleting something) takes it.
-    let c = crate::containerd::store::create_lease(client).await?;
+    let c = crate::backends::containerd::store::create_lease(client).await?;
     let lease = c.clone();
     let s = settings.clone();
     let name = image.name.clone();
@@ -162,7 +162,7 @@ pub async fn create(client: &Client, settings: &Settings, options: CreateOptions
         Ok(())
     })
     .await;
-    crate::containerd::store::delete_lease(&lease).await;
+    crate::backends::containerd::store::delete_lease(&lease).await;
     created?;
     Ok(Arc::new(ContainerdContainer::new(client, settings, id)))
 }
@@ -574,7 +574,7 @@ impl Container for ContainerdContainer {
         let container_spec: Value =
             record.spec.as_ref().and_then(|a| serde_json::from_slice(&a.value).ok()).unwrap_or(Value::Null);
         let process = spec::exec_process_spec(&container_spec, &options)?;
-        let exec_id = format!("exec-{}", crate::containerd::random_suffix());
+        let exec_id = format!("exec-{}", crate::backends::containerd::random_suffix());
         let fifos = FifoSet::create(&self.settings.fifo_root, &exec_id, options.stdin, options.tty)?;
         let ends = fifos.open_ends();
         let c = self.client.clone();

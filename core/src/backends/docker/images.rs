@@ -219,7 +219,7 @@ async fn open_through_api(s: &Shared, summary: ImageSummary) -> Result<Image> {
         address: tmp.path().display().to_string(),
         options: Default::default(),
     };
-    let offline = crate::oci::OfflineRuntime::open(endpoint, &ConnectOptions::default())?;
+    let offline = crate::backends::oci::OfflineRuntime::open(endpoint, &ConnectOptions::default())?;
     let saved = offline.open_image(summary.id.as_str()).await.map_err(|e| e.context(&what))?;
     drop(tmp); // unlinked; the archive's descriptor stays open
     Image::new(summary, saved.manifest().clone(), saved.config_bytes().to_vec(), saved.layers().to_vec())

@@ -8,7 +8,7 @@ use containerd_client::services::v1::{InfoRequest, ReadContentRequest};
 use tokio_stream::StreamExt;
 
 use crate::blob::BlobSource;
-use crate::containerd::client::Client;
+use crate::backends::containerd::client::Client;
 use crate::digest::{verify_bytes, Digest};
 use crate::error::{Error, Result};
 

@@ -9,8 +9,8 @@ use containerd_client::services::v1::snapshots::{
 };
 use tokio_stream::StreamExt;
 
-use crate::containerd::client::Client;
-use crate::containerd::timestamp;
+use crate::backends::containerd::client::Client;
+use crate::backends::containerd::timestamp;
 use crate::error::Result;
 use crate::model::{MountInfo, SnapshotInfo, SnapshotUsage};
 use crate::snapshot::Snapshots;

@@ -7,8 +7,8 @@ use containerd_client::services::v1::{DeleteImageRequest, ListImagesRequest};
 use oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest};
 use serde_json::Value;
 
-use crate::containerd::client::Client;
-use crate::containerd::content::{read_blob, ContentBlob};
+use crate::backends::containerd::client::Client;
+use crate::backends::containerd::content::{read_blob, ContentBlob};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::image::{Image, Layer};

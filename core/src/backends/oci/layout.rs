@@ -10,8 +10,8 @@ use crate::digest::{verify_bytes, Digest};
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::{Image, Layer};
 use crate::model::{ImageSummary, Platform};
-use crate::oci::files::Files;
-use crate::oci::{config_summary, parse_json};
+use crate::backends::oci::files::Files;
+use crate::backends::oci::{config_summary, parse_json};
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 /// containerd's exporter puts the full image name here and only the tag in REF_NAME.
