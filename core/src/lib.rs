@@ -19,6 +19,7 @@
 
 pub mod backends;
 pub mod blob;
+pub mod connect;
 pub mod container;
 pub mod digest;
 pub mod endpoint;
@@ -28,15 +29,19 @@ pub mod fs;
 pub mod host_dir;
 pub mod image;
 pub mod io;
+mod io_adapter;
 pub mod model;
 pub mod pod;
 pub mod process;
 pub mod reference;
 pub mod runtime;
+pub mod service;
 pub mod snapshot;
 mod util;
 
-pub use endpoint::{detect, ConnectOptions, Detected, Endpoint};
+pub use connect::{connect, detect};
+pub use endpoint::{ConnectOptions, Detected, Endpoint};
 pub use error::{Error, ErrorKind, Result};
 pub use image::{Image, Layer};
-pub use runtime::{connect, Runtime};
+pub use runtime::Runtime;
+pub use service::need;

@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
 
 use crate::backends::containerd::client::Client;
-use crate::backends::containerd::timestamp;
+use crate::backends::containerd::time::timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Event;
 

@@ -10,7 +10,7 @@ use containerd_client::services::v1::snapshots::{
 use tokio_stream::StreamExt;
 
 use crate::backends::containerd::client::Client;
-use crate::backends::containerd::timestamp;
+use crate::backends::containerd::time::timestamp;
 use crate::error::Result;
 use crate::model::{MountInfo, SnapshotInfo, SnapshotUsage};
 use crate::snapshot::Snapshots;
@@ -62,116 +62,83 @@ fn root_labels() -> HashMap<String, String> {
 #[async_trait]
 impl Snapshots for ContainerdSnapshots {
     async fn list(&self) -> Result<Vec<SnapshotInfo>> {
-        let c = self.client.clone();
-        let snapshotter = self.snapshotter.clone();
-        crate::io::run(async move {
-            let mut stream = c
-                .snapshots()
-                .list(c.req(ListSnapshotsRequest { snapshotter: snapshotter.clone(), filters: vec![] }))
-                .await
-                .map_err(|s| c.error(format!("list snapshots ({snapshotter})"), s))?
-                .into_inner();
-            let mut out = Vec::new();
-            while let Some(r) = stream.next().await {
-                let r = r.map_err(|s| c.error(format!("list snapshots ({snapshotter})"), s))?;
-                out.extend(r.info.into_iter().map(info_of));
-            }
-            out.sort_by(|a, b| a.key.cmp(&b.key));
-            Ok(out)
-        })
-        .await
+        let (c, snapshotter) = (&self.client, &self.snapshotter);
+        let mut stream = c
+            .snapshots()
+            .list(c.req(ListSnapshotsRequest { snapshotter: snapshotter.clone(), filters: vec![] }))
+            .await
+            .map_err(|s| c.error(format!("list snapshots ({snapshotter})"), s))?
+            .into_inner();
+        let mut out = Vec::new();
+        while let Some(r) = stream.next().await {
+            let r = r.map_err(|s| c.error(format!("list snapshots ({snapshotter})"), s))?;
+            out.extend(r.info.into_iter().map(info_of));
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
     }
 
     async fn stat(&self, key: &str) -> Result<SnapshotInfo> {
-        let (c, snapshotter, key, what) =
-            (self.client.clone(), self.snapshotter.clone(), key.to_string(), self.what("stat", key));
-        crate::io::run(async move {
-            let r = c
-                .snapshots()
-                .stat(c.req(StatSnapshotRequest { snapshotter, key }))
-                .await
-                .map_err(|s| c.error(what, s))?;
-            Ok(info_of(r.into_inner().info.unwrap_or_default()))
-        })
-        .await
+        let c = &self.client;
+        let req = StatSnapshotRequest { snapshotter: self.snapshotter.clone(), key: key.to_string() };
+        let r = c.snapshots().stat(c.req(req)).await.map_err(|s| c.error(self.what("stat", key), s))?;
+        Ok(info_of(r.into_inner().info.unwrap_or_default()))
     }
 
     async fn prepare(&self, key: &str, parent: Option<&str>) -> Result<Vec<MountInfo>> {
-        let (c, snapshotter, what) = (self.client.clone(), self.snapshotter.clone(), self.what("prepare", key));
+        let c = &self.client;
         let req = PrepareSnapshotRequest {
-            snapshotter,
+            snapshotter: self.snapshotter.clone(),
             key: key.into(),
             parent: parent.unwrap_or("").into(),
             labels: root_labels(),
         };
-        crate::io::run(async move {
-            let r = c.snapshots().prepare(c.req(req)).await.map_err(|s| c.error(what, s))?;
-            Ok(mounts_of(r.into_inner().mounts))
-        })
-        .await
+        let r = c.snapshots().prepare(c.req(req)).await.map_err(|s| c.error(self.what("prepare", key), s))?;
+        Ok(mounts_of(r.into_inner().mounts))
     }
 
     async fn view(&self, key: &str, parent: Option<&str>) -> Result<Vec<MountInfo>> {
-        let (c, snapshotter, what) = (self.client.clone(), self.snapshotter.clone(), self.what("view", key));
+        let c = &self.client;
         let req = ViewSnapshotRequest {
-            snapshotter,
+            snapshotter: self.snapshotter.clone(),
             key: key.into(),
             parent: parent.unwrap_or("").into(),
             labels: root_labels(),
         };
-        crate::io::run(async move {
-            let r = c.snapshots().view(c.req(req)).await.map_err(|s| c.error(what, s))?;
-            Ok(mounts_of(r.into_inner().mounts))
-        })
-        .await
+        let r = c.snapshots().view(c.req(req)).await.map_err(|s| c.error(self.what("view", key), s))?;
+        Ok(mounts_of(r.into_inner().mounts))
     }
 
     async fn commit(&self, name: &str, key: &str) -> Result<()> {
-        let (c, snapshotter, what) = (self.client.clone(), self.snapshotter.clone(), self.what("commit", key));
-        let req = CommitSnapshotRequest { snapshotter, name: name.into(), key: key.into(), labels: root_labels() };
-        crate::io::run(async move {
-            c.snapshots().commit(c.req(req)).await.map_err(|s| c.error(what, s))?;
-            Ok(())
-        })
-        .await
+        let c = &self.client;
+        let req = CommitSnapshotRequest {
+            snapshotter: self.snapshotter.clone(),
+            name: name.into(),
+            key: key.into(),
+            labels: root_labels(),
+        };
+        c.snapshots().commit(c.req(req)).await.map_err(|s| c.error(self.what("commit", key), s))?;
+        Ok(())
     }
 
     async fn mounts(&self, key: &str) -> Result<Vec<MountInfo>> {
-        let (c, snapshotter, key, what) =
-            (self.client.clone(), self.snapshotter.clone(), key.to_string(), self.what("mounts of", key));
-        crate::io::run(async move {
-            let r =
-                c.snapshots().mounts(c.req(MountsRequest { snapshotter, key })).await.map_err(|s| c.error(what, s))?;
-            Ok(mounts_of(r.into_inner().mounts))
-        })
-        .await
+        let c = &self.client;
+        let req = MountsRequest { snapshotter: self.snapshotter.clone(), key: key.to_string() };
+        let r = c.snapshots().mounts(c.req(req)).await.map_err(|s| c.error(self.what("mounts of", key), s))?;
+        Ok(mounts_of(r.into_inner().mounts))
     }
 
     async fn usage(&self, key: &str) -> Result<SnapshotUsage> {
-        let (c, snapshotter, key, what) =
-            (self.client.clone(), self.snapshotter.clone(), key.to_string(), self.what("usage of", key));
-        crate::io::run(async move {
-            let r = c
-                .snapshots()
-                .usage(c.req(UsageRequest { snapshotter, key }))
-                .await
-                .map_err(|s| c.error(what, s))?
-                .into_inner();
-            Ok(SnapshotUsage { size: r.size, inodes: r.inodes })
-        })
-        .await
+        let c = &self.client;
+        let req = UsageRequest { snapshotter: self.snapshotter.clone(), key: key.to_string() };
+        let r = c.snapshots().usage(c.req(req)).await.map_err(|s| c.error(self.what("usage of", key), s))?.into_inner();
+        Ok(SnapshotUsage { size: r.size, inodes: r.inodes })
     }
 
     async fn remove(&self, key: &str) -> Result<()> {
-        let (c, snapshotter, key2, what) =
-            (self.client.clone(), self.snapshotter.clone(), key.to_string(), self.what("remove", key));
-        crate::io::run(async move {
-            c.snapshots()
-                .remove(c.req(RemoveSnapshotRequest { snapshotter, key: key2 }))
-                .await
-                .map_err(|s| c.error(what, s))?;
-            Ok(())
-        })
-        .await
+        let c = &self.client;
+        let req = RemoveSnapshotRequest { snapshotter: self.snapshotter.clone(), key: key.to_string() };
+        c.snapshots().remove(c.req(req)).await.map_err(|s| c.error(self.what("remove", key), s))?;
+        Ok(())
     }
 }

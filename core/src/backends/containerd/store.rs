@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
 
 use crate::backends::containerd::client::Client;
-use crate::backends::containerd::containers::chain_id;
+use crate::backends::containerd::time::timestamp;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::model::PullProgress;
@@ -27,37 +27,25 @@ pub type Chunks = mpsc::Receiver<Result<Vec<u8>>>;
 
 /// A lease that protects what a pull or import writes until the image record holds it.
 pub async fn create_lease(client: &Client) -> Result<Client> {
-    let id = format!("berth-{}", crate::backends::containerd::random_suffix());
-    let c = client.clone();
-    let lease_id = id.clone();
-    crate::io::run(async move {
-        let expire = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
-        let secs = expire.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        let labels = HashMap::from([(
-            "containerd.io/gc.expire".to_string(),
-            crate::backends::containerd::timestamp(&prost_types::Timestamp { seconds: secs as i64, nanos: 0 }),
-        )]);
-        c.leases()
-            .create(c.req(CreateLeaseRequest { id: lease_id.clone(), labels }))
-            .await
-            .map_err(|s| c.error("create lease", s))?;
-        Ok(())
-    })
-    .await?;
+    let id = format!("berth-{}", crate::util::random_suffix());
+    let expire = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    let secs = expire.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let labels = HashMap::from([(
+        "containerd.io/gc.expire".to_string(),
+        timestamp(&prost_types::Timestamp { seconds: secs as i64, nanos: 0 }),
+    )]);
+    let c = client;
+    c.leases()
+        .create(c.req(CreateLeaseRequest { id: id.clone(), labels }))
+        .await
+        .map_err(|s| c.error("create lease", s))?;
     Ok(client.with_lease(&id))
 }
 
 pub async fn delete_lease(client: &Client) {
     let Some(id) = client.lease.clone() else { return };
-    let c = client.clone();
-    let _ = crate::io::run(async move {
-        c.leases()
-            .delete(c.req(DeleteLeaseRequest { id, sync: false }))
-            .await
-            .map_err(|s| c.error("delete lease", s))?;
-        Ok(())
-    })
-    .await;
+    let c = client;
+    let _ = c.leases().delete(c.req(DeleteLeaseRequest { id, sync: false })).await;
 }
 
 /// Puts a resource (`content` and a digest, or `snapshots/NAME` and a key) under the
@@ -67,32 +55,25 @@ pub async fn delete_lease(client: &Client) {
 /// check that it is there and the image record that would hold it.
 pub async fn lease_resource(client: &Client, kind: &str, id: &str) -> Result<()> {
     let Some(lease) = client.lease.clone() else { return Ok(()) };
-    let c = client.clone();
+    let c = client;
     let resource = Resource { id: id.to_string(), r#type: kind.to_string() };
-    crate::io::run(async move {
-        c.leases()
-            .add_resource(c.req(AddResourceRequest { id: lease.clone(), resource: Some(resource) }))
-            .await
-            .map_err(|s| c.error(format!("add to lease {lease}"), s))?;
-        Ok(())
-    })
-    .await
+    c.leases()
+        .add_resource(c.req(AddResourceRequest { id: lease.clone(), resource: Some(resource) }))
+        .await
+        .map_err(|s| c.error(format!("add to lease {lease}"), s))?;
+    Ok(())
 }
 
 /// True when the content store has blob `digest`; under a lease, the blob is added to it
 /// first, so that one found here stays (see [`lease_resource`]).
 pub async fn has_blob(client: &Client, digest: &Digest) -> Result<bool> {
     lease_resource(client, "content", &digest.to_string()).await?;
-    let c = client.clone();
-    let d = digest.to_string();
-    crate::io::run(async move {
-        match c.content().info(c.req(InfoRequest { digest: d.clone() })).await {
-            Ok(_) => Ok(true),
-            Err(s) if s.code() == tonic::Code::NotFound => Ok(false),
-            Err(s) => Err(c.error(format!("content {d}"), s)),
-        }
-    })
-    .await
+    let c = client;
+    match c.content().info(c.req(InfoRequest { digest: digest.to_string() })).await {
+        Ok(_) => Ok(true),
+        Err(s) if s.code() == tonic::Code::NotFound => Ok(false),
+        Err(s) => Err(c.error(format!("content {digest}"), s)),
+    }
 }
 
 /// Streams `chunks` into the content store as blob `digest` of `size` bytes; containerd
@@ -107,88 +88,85 @@ pub async fn write_blob(
 ) -> Result<()> {
     let c = client.clone();
     let d = digest.clone();
-    crate::io::run(async move {
-        let reference = format!("berth-{}-{}", d.hex(), crate::backends::containerd::random_suffix());
-        let (tx, rx) = mpsc::channel::<WriteContentRequest>(4);
-        let total = size as i64;
-        let feeder_ref = reference.clone();
-        let feeder_digest = d.to_string();
-        let feeder = tokio::spawn(async move {
-            let mut offset: i64 = 0;
-            while let Some(chunk) = chunks.recv().await {
-                let chunk = chunk?;
-                let len = chunk.len() as i64;
-                let msg = WriteContentRequest {
-                    action: WriteAction::Write as i32,
-                    r#ref: feeder_ref.clone(),
-                    total,
-                    offset,
-                    data: chunk,
-                    ..Default::default()
-                };
-                if tx.send(msg).await.is_err() {
-                    return Ok(offset);
-                }
-                offset += len;
-                if let Some(p) = &progress {
-                    let _ = p.send(PullProgress {
-                        digest: feeder_digest.clone(),
-                        status: "downloading".into(),
-                        offset: offset as u64,
-                        total: total as u64,
-                    });
-                }
-            }
-            let commit = WriteContentRequest {
-                action: WriteAction::Commit as i32,
-                r#ref: feeder_ref,
+    let reference = format!("berth-{}-{}", d.hex(), crate::util::random_suffix());
+    let (tx, rx) = mpsc::channel::<WriteContentRequest>(4);
+    let total = size as i64;
+    let feeder_ref = reference.clone();
+    let feeder_digest = d.to_string();
+    let feeder = tokio::spawn(async move {
+        let mut offset: i64 = 0;
+        while let Some(chunk) = chunks.recv().await {
+            let chunk = chunk?;
+            let len = chunk.len() as i64;
+            let msg = WriteContentRequest {
+                action: WriteAction::Write as i32,
+                r#ref: feeder_ref.clone(),
                 total,
                 offset,
-                expected: feeder_digest,
-                labels,
+                data: chunk,
                 ..Default::default()
             };
-            let _ = tx.send(commit).await;
-            Ok::<i64, Error>(offset)
-        });
-        let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
-        let result = c.content().write(c.req(stream)).await;
-        let mut failure = None;
-        match result {
-            Ok(mut responses) => {
-                while let Some(r) = responses.get_mut().next().await {
-                    if let Err(s) = r {
-                        if s.code() != tonic::Code::AlreadyExists {
-                            failure = Some(c.error(format!("write content {d}"), s));
-                        }
-                        break;
+            if tx.send(msg).await.is_err() {
+                return Ok(offset);
+            }
+            offset += len;
+            if let Some(p) = &progress {
+                let _ = p.send(PullProgress {
+                    digest: feeder_digest.clone(),
+                    status: "downloading".into(),
+                    offset: offset as u64,
+                    total: total as u64,
+                });
+            }
+        }
+        let commit = WriteContentRequest {
+            action: WriteAction::Commit as i32,
+            r#ref: feeder_ref,
+            total,
+            offset,
+            expected: feeder_digest,
+            labels,
+            ..Default::default()
+        };
+        let _ = tx.send(commit).await;
+        Ok::<i64, Error>(offset)
+    });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+    let result = c.content().write(c.req(stream)).await;
+    let mut failure = None;
+    match result {
+        Ok(mut responses) => {
+            while let Some(r) = responses.get_mut().next().await {
+                if let Err(s) = r {
+                    if s.code() != tonic::Code::AlreadyExists {
+                        failure = Some(c.error(format!("write content {d}"), s));
                     }
+                    break;
                 }
             }
-            Err(s) if s.code() == tonic::Code::AlreadyExists => {}
-            Err(s) => failure = Some(c.error(format!("write content {d}"), s)),
         }
-        if failure.is_some() {
-            // containerd failed (or went away): the chunks are not wanted any more. The
-            // feeder may be waiting for its source (a stalled registry): stopping it
-            // drops the chunks' receiver, which ends the source's work too. (A feeder
-            // that already ended keeps its result: abort does not undo a finished task.)
-            feeder.abort();
-        }
-        let fed = feeder.await;
-        let error = match (fed, failure) {
-            // The source's own failure (a download cut short) says what happened first:
-            // containerd's complaint about the unfinished write only follows from it.
-            (Ok(Err(e)), _) => e,
-            (_, Some(e)) => e,
-            (Ok(Ok(_)), None) => return Ok(()),
-            (Err(e), None) => Error::internal(format!("write content {d}: {e}")),
-        };
-        // The unfinished write would stay in containerd as an active ingest.
-        abort_write(&c, &reference).await;
-        Err(error)
-    })
-    .await
+        Err(s) if s.code() == tonic::Code::AlreadyExists => {}
+        Err(s) => failure = Some(c.error(format!("write content {d}"), s)),
+    }
+    if failure.is_some() {
+        // containerd failed (or went away): the chunks are not wanted any more. The
+        // feeder may be waiting for its source (a stalled registry): stopping it
+        // drops the chunks' receiver, which ends the source's work too. (A feeder
+        // that already ended keeps its result: abort does not undo a finished task.)
+        feeder.abort();
+    }
+    let fed = feeder.await;
+    let error = match (fed, failure) {
+        // The source's own failure (a download cut short) says what happened first:
+        // containerd's complaint about the unfinished write only follows from it.
+        (Ok(Err(e)), _) => e,
+        (_, Some(e)) => e,
+        (Ok(Ok(_)), None) => return Ok(()),
+        (Err(e), None) => Error::internal(format!("write content {d}: {e}")),
+    };
+    // The unfinished write would stay in containerd as an active ingest.
+    abort_write(&c, &reference).await;
+    Err(error)
 }
 
 /// Drops an unfinished write (ingest) of the content store. Best effort: when containerd
@@ -248,23 +226,30 @@ pub fn manifest_labels(config: &str, layers: &[String]) -> HashMap<String, Strin
 pub async fn set_image(client: &Client, name: &str, target: ProtoDescriptor) -> Result<()> {
     let c = client.clone();
     let name = name.to_string();
-    crate::io::run(async move {
-        let record = ImageRecord { name: name.clone(), target: Some(target), ..Default::default() };
-        let exists = c.images().get(c.req(GetImageRequest { name: name.clone() })).await.is_ok();
-        if exists {
-            c.images()
-                .update(c.req(UpdateImageRequest { image: Some(record), update_mask: None, source_date_epoch: None }))
-                .await
-                .map_err(|s| c.error(format!("update image {name}"), s))?;
-        } else {
-            c.images()
-                .create(c.req(CreateImageRequest { image: Some(record), source_date_epoch: None }))
-                .await
-                .map_err(|s| c.error(format!("create image {name}"), s))?;
-        }
-        Ok(())
-    })
-    .await
+    let record = ImageRecord { name: name.clone(), target: Some(target), ..Default::default() };
+    let exists = c.images().get(c.req(GetImageRequest { name: name.clone() })).await.is_ok();
+    if exists {
+        c.images()
+            .update(c.req(UpdateImageRequest { image: Some(record), update_mask: None, source_date_epoch: None }))
+            .await
+            .map_err(|s| c.error(format!("update image {name}"), s))?;
+    } else {
+        c.images()
+            .create(c.req(CreateImageRequest { image: Some(record), source_date_epoch: None }))
+            .await
+            .map_err(|s| c.error(format!("create image {name}"), s))?;
+    }
+    Ok(())
+}
+
+/// The chain ID of a stack of diff IDs (the name of its committed snapshot).
+pub fn chain_id(diff_ids: &[String]) -> Option<String> {
+    let mut it = diff_ids.iter();
+    let mut chain = it.next()?.clone();
+    for d in it {
+        chain = Digest::sha256_of(format!("{chain} {d}").as_bytes()).to_string();
+    }
+    Some(chain)
 }
 
 /// One layer to unpack: its descriptor and diff ID.
@@ -287,101 +272,96 @@ pub async fn unpack(
     let c = client.clone();
     let snapshotter = snapshotter.to_string();
     let config = config_digest.to_string();
-    crate::io::run(async move {
-        let mut diff_ids: Vec<String> = Vec::new();
-        let mut parent = String::new();
-        for layer in layers {
-            diff_ids.push(layer.diff_id.clone());
-            let chain = chain_id(&diff_ids).unwrap_or_default();
-            // Held by the lease before it is looked at, as blobs are (`has_blob`).
-            lease_resource(&c, &format!("snapshots/{snapshotter}"), &chain).await?;
-            let exists = c
+    let mut diff_ids: Vec<String> = Vec::new();
+    let mut parent = String::new();
+    for layer in layers {
+        diff_ids.push(layer.diff_id.clone());
+        let chain = chain_id(&diff_ids).unwrap_or_default();
+        // Held by the lease before it is looked at, as blobs are (`has_blob`).
+        lease_resource(&c, &format!("snapshots/{snapshotter}"), &chain).await?;
+        let exists = c
+            .snapshots()
+            .stat(c.req(StatSnapshotRequest { snapshotter: snapshotter.clone(), key: chain.clone() }))
+            .await
+            .is_ok();
+        if !exists {
+            let report = |status: &str| {
+                if let Some(p) = &progress {
+                    let _ = p.send(PullProgress {
+                        digest: layer.digest.clone(),
+                        status: status.into(),
+                        offset: 0,
+                        total: layer.size as u64,
+                    });
+                }
+            };
+            report("unpacking");
+            let key = format!("extract-{}-{chain}", crate::util::random_suffix());
+            let mounts = c
                 .snapshots()
-                .stat(c.req(StatSnapshotRequest { snapshotter: snapshotter.clone(), key: chain.clone() }))
+                .prepare(c.req(PrepareSnapshotRequest {
+                    snapshotter: snapshotter.clone(),
+                    key: key.clone(),
+                    parent: parent.clone(),
+                    labels: HashMap::new(),
+                }))
                 .await
-                .is_ok();
-            if !exists {
-                let report = |status: &str| {
-                    if let Some(p) = &progress {
-                        let _ = p.send(PullProgress {
-                            digest: layer.digest.clone(),
-                            status: status.into(),
-                            offset: 0,
-                            total: layer.size as u64,
-                        });
-                    }
-                };
-                report("unpacking");
-                let key = format!("extract-{}-{chain}", crate::backends::containerd::random_suffix());
-                let mounts = c
-                    .snapshots()
-                    .prepare(c.req(PrepareSnapshotRequest {
-                        snapshotter: snapshotter.clone(),
-                        key: key.clone(),
-                        parent: parent.clone(),
-                        labels: HashMap::new(),
-                    }))
-                    .await
-                    .map_err(|s| c.error(format!("prepare snapshot for layer {}", layer.digest), s))?
-                    .into_inner()
-                    .mounts;
-                let diff = ProtoDescriptor {
-                    media_type: layer.media_type.clone(),
-                    digest: layer.digest.clone(),
-                    size: layer.size,
-                    ..Default::default()
-                };
-                let applied = c
-                    .diff()
-                    .apply(c.req(ApplyRequest { diff: Some(diff), mounts, payloads: HashMap::new(), sync_fs: false }))
-                    .await;
-                if let Err(s) = applied {
+                .map_err(|s| c.error(format!("prepare snapshot for layer {}", layer.digest), s))?
+                .into_inner()
+                .mounts;
+            let diff = ProtoDescriptor {
+                media_type: layer.media_type.clone(),
+                digest: layer.digest.clone(),
+                size: layer.size,
+                ..Default::default()
+            };
+            let applied = c
+                .diff()
+                .apply(c.req(ApplyRequest { diff: Some(diff), mounts, payloads: HashMap::new(), sync_fs: false }))
+                .await;
+            if let Err(s) = applied {
+                let _ =
+                    c.snapshots().remove(c.req(RemoveSnapshotRequest { snapshotter: snapshotter.clone(), key })).await;
+                return Err(c.error(format!("apply layer {}", layer.digest), s));
+            }
+            match c
+                .snapshots()
+                .commit(c.req(CommitSnapshotRequest {
+                    snapshotter: snapshotter.clone(),
+                    name: chain.clone(),
+                    key: key.clone(),
+                    labels: HashMap::new(),
+                }))
+                .await
+            {
+                Ok(_) => {}
+                // Another unpack of the same layer won: theirs is as good as ours.
+                Err(s) if s.code() == tonic::Code::AlreadyExists => {
                     let _ = c
                         .snapshots()
                         .remove(c.req(RemoveSnapshotRequest { snapshotter: snapshotter.clone(), key }))
                         .await;
-                    return Err(c.error(format!("apply layer {}", layer.digest), s));
                 }
-                match c
-                    .snapshots()
-                    .commit(c.req(CommitSnapshotRequest {
-                        snapshotter: snapshotter.clone(),
-                        name: chain.clone(),
-                        key: key.clone(),
-                        labels: HashMap::new(),
-                    }))
-                    .await
-                {
-                    Ok(_) => {}
-                    // Another unpack of the same layer won: theirs is as good as ours.
-                    Err(s) if s.code() == tonic::Code::AlreadyExists => {
-                        let _ = c
-                            .snapshots()
-                            .remove(c.req(RemoveSnapshotRequest { snapshotter: snapshotter.clone(), key }))
-                            .await;
-                    }
-                    Err(s) => return Err(c.error(format!("commit snapshot for layer {}", layer.digest), s)),
-                }
-                report("unpacked");
+                Err(s) => return Err(c.error(format!("commit snapshot for layer {}", layer.digest), s)),
             }
-            parent = chain;
+            report("unpacked");
         }
-        // The config names the top snapshot: while the image holds the config, the
-        // collector keeps the snapshot chain.
-        let label = format!("containerd.io/gc.ref.snapshot.{snapshotter}");
-        let info = containerd_client::services::v1::Info {
-            digest: config.clone(),
-            labels: HashMap::from([(label.clone(), parent)]),
-            ..Default::default()
-        };
-        c.content()
-            .update(c.req(UpdateContentRequest {
-                info: Some(info),
-                update_mask: Some(prost_types::FieldMask { paths: vec![format!("labels.{label}")] }),
-            }))
-            .await
-            .map_err(|s| c.error(format!("label config {config}"), s))?;
-        Ok(())
-    })
-    .await
+        parent = chain;
+    }
+    // The config names the top snapshot: while the image holds the config, the
+    // collector keeps the snapshot chain.
+    let label = format!("containerd.io/gc.ref.snapshot.{snapshotter}");
+    let info = containerd_client::services::v1::Info {
+        digest: config.clone(),
+        labels: HashMap::from([(label.clone(), parent)]),
+        ..Default::default()
+    };
+    c.content()
+        .update(c.req(UpdateContentRequest {
+            info: Some(info),
+            update_mask: Some(prost_types::FieldMask { paths: vec![format!("labels.{label}")] }),
+        }))
+        .await
+        .map_err(|s| c.error(format!("label config {config}"), s))?;
+    Ok(())
 }
