@@ -69,7 +69,7 @@ pub struct Stat {
     /// Modification time, seconds since the epoch, and its nanoseconds.
     pub mtime: i64,
     pub mtime_nsec: u32,
-    /// The target of a symlink, as stored (escaped, see [`names`]).
+    /// The target of a symlink, as stored (escaped, see `fs::names`).
     pub link: Option<String>,
     pub dev_major: u32,
     pub dev_minor: u32,
@@ -130,7 +130,7 @@ fn serialize_xattrs<S: serde::Serializer>(
 /// One entry of a directory listing.
 #[derive(Debug, Clone, Serialize)]
 pub struct DirEntry {
-    /// The name, escaped (see [`names`]): it opens by the same string.
+    /// The name, escaped (see `fs::names`): it opens by the same string.
     pub name: String,
     /// The entry's own metadata (symlinks are not followed).
     #[serde(flatten)]
@@ -139,7 +139,7 @@ pub struct DirEntry {
 
 /// A read-only filesystem: an image's squashed rootfs, one layer, or a container's.
 ///
-/// Every method decodes `path` from the escaped form of [`names`] and resolves it inside
+/// Every method decodes `path` from the escaped form of `fs::names` and resolves it inside
 /// the root (see the module docs). All methods take `&self` and may be called from many
 /// threads at once.
 pub trait FileSystem: Send + Sync {
