@@ -8,7 +8,7 @@ use std::time::Duration;
 use berth_core::container::{ChangeKind, Container, CreateOptions, ExecEvent, ExecOptions, LogOptions, OutputStream};
 use berth_core::fs::FileSystem;
 use berth_core::model::ContainerStatus;
-use berth_core::{ErrorKind, Runtime};
+use berth_core::{need, ErrorKind, Runtime};
 use berth_tests::harness::{Backend, Harness};
 
 fn setup(b: Backend) -> (Harness, Arc<dyn Runtime>) {
@@ -24,7 +24,7 @@ fn create(h: &Harness, rt: &Arc<dyn Runtime>, args: &[&str]) -> Arc<dyn Containe
         args: args.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
     };
-    h.block_on(rt.create_container(options)).unwrap()
+    h.block_on(need(rt.containers(), rt.kind(), "creating containers").unwrap().create(options)).unwrap()
 }
 
 /// One `#[test]` per backend for each behaviour: `containerd::name`, `docker::name`,
@@ -47,6 +47,8 @@ on_every_backend!(
     events_stream_task_lifecycle,
     pull_from_the_local_registry_with_progress,
     tag_remove_export_import,
+    import_an_archive_whose_path_holds_query_characters,
+    a_caller_runtime_that_ends_takes_no_connection_with_it,
     list_and_find_with_labels_and_filters,
     docker_only_calls_answer_not_supported_elsewhere,
 );
@@ -183,8 +185,9 @@ fn twenty_containers_created_and_removed_concurrently(b: Backend) {
             let image = h.image.clone();
             let name = n.clone();
             tokio::spawn(async move {
-                let c = rt
-                    .create_container(CreateOptions {
+                let c = need(rt.containers(), rt.kind(), "creating containers")
+                    .unwrap()
+                    .create(CreateOptions {
                         image,
                         name: Some(name),
                         args: vec!["/bin/true".into()],
@@ -245,7 +248,7 @@ fn update_resources_and_tty_exec(b: Backend) {
 
 fn events_stream_task_lifecycle(b: Backend) {
     let (h, rt) = setup(b);
-    let mut events = h.block_on(rt.events(&[])).unwrap();
+    let mut events = h.block_on(need(rt.events(), rt.kind(), "events").unwrap().subscribe(&[])).unwrap();
     let c = create(&h, &rt, &["/bin/sh", "-c", "exit 5"]);
     h.block_on(async {
         c.start().await.unwrap();
@@ -280,10 +283,12 @@ fn pull_from_the_local_registry_with_progress(b: Backend) {
     let (h, rt) = setup(b);
     let reference = h.registry_image.clone().expect("BERTH_TEST_REGISTRY_IMAGE");
     // A pull of an image the store has already reports no blobs: start without it.
-    let _ = h.block_on(rt.remove_image(&reference));
+    let _ = h.block_on(need(rt.image_store(), rt.kind(), "removing images").unwrap().remove(&reference));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let options = berth_core::model::PullOptions { plain_http: true, ..Default::default() };
-    let summary = h.block_on(rt.pull_image(&reference, options, Some(tx))).unwrap();
+    let summary = h
+        .block_on(need(rt.puller(), rt.kind(), "pulling images").unwrap().pull(&reference, options, Some(tx)))
+        .unwrap();
     let mut events = Vec::new();
     while let Ok(p) = rx.try_recv() {
         events.push(p);
@@ -299,7 +304,7 @@ fn pull_from_the_local_registry_with_progress(b: Backend) {
     assert!(summary.repo_tags.iter().any(|t| t.ends_with("/berth/busybox:v1")), "{:?}", summary.repo_tags);
     // The pulled image runs.
     let c = h
-        .block_on(rt.create_container(CreateOptions {
+        .block_on(need(rt.containers(), rt.kind(), "creating containers").unwrap().create(CreateOptions {
             image: reference.clone(),
             name: Some(h.unique("pulled")),
             args: vec!["/bin/true".into()],
@@ -314,7 +319,7 @@ fn pull_from_the_local_registry_with_progress(b: Backend) {
     // With credentials, from the registry that requires them.
     if let (Some(auth), Some(user), Some(password)) = (&h.registry_auth, &h.registry_user, &h.registry_password) {
         let reference = format!("{auth}/berth/busybox:v1");
-        let anonymous = h.block_on(rt.pull_image(
+        let anonymous = h.block_on(need(rt.puller(), rt.kind(), "pulling images").unwrap().pull(
             &reference,
             berth_core::model::PullOptions { plain_http: true, ..Default::default() },
             None,
@@ -326,9 +331,9 @@ fn pull_from_the_local_registry_with_progress(b: Backend) {
             password: Some(password.clone()),
             ..Default::default()
         };
-        h.block_on(rt.pull_image(&reference, options, None)).unwrap();
+        h.block_on(need(rt.puller(), rt.kind(), "pulling images").unwrap().pull(&reference, options, None)).unwrap();
     }
-    let err = h.block_on(rt.pull_image(
+    let err = h.block_on(need(rt.puller(), rt.kind(), "pulling images").unwrap().pull(
         &format!("{}/berth/nothing:here", h.registry.clone().unwrap()),
         berth_core::model::PullOptions { plain_http: true, ..Default::default() },
         None,
@@ -340,12 +345,16 @@ fn tag_remove_export_import(b: Backend) {
     let (h, rt) = setup(b);
     let tag = format!("example.com/berth/{}:copy", h.unique("tag"));
     h.block_on(async {
-        rt.tag_image(&h.image, &tag).await.unwrap();
+        need(rt.image_store(), rt.kind(), "tagging images").unwrap().tag(&h.image, &tag).await.unwrap();
         let found = rt.find_images(&tag).await.unwrap();
         assert_eq!(found.len(), 1);
         let dir = tempfile::tempdir().unwrap();
         let archive = dir.path().join("out.tar");
-        rt.export_images(std::slice::from_ref(&tag), &archive).await.unwrap();
+        need(rt.image_store(), rt.kind(), "exporting images")
+            .unwrap()
+            .export(std::slice::from_ref(&tag), &archive)
+            .await
+            .unwrap();
         // The export is an archive the offline backend reads, with the same files: an
         // oci-archive from containerd, the daemon's docker-archive from Docker and Podman.
         let scheme = if b == Backend::Containerd { "oci-archive" } else { "docker-archive" };
@@ -354,14 +363,81 @@ fn tag_remove_export_import(b: Backend) {
         let img = offline.open_image(&tag).await.unwrap();
         assert_eq!(img.id(), found[0].id.as_str());
         assert!(img.filesystem().unwrap().stat("/bin/busybox").is_ok());
-        rt.remove_image(&tag).await.unwrap();
+        need(rt.image_store(), rt.kind(), "removing images").unwrap().remove(&tag).await.unwrap();
         assert!(rt.find_images(&tag).await.unwrap().is_empty());
-        let imported = rt.import_images(&archive).await.unwrap();
+        let imported = need(rt.image_store(), rt.kind(), "importing images").unwrap().import(&archive).await.unwrap();
         assert_eq!(imported.len(), 1);
         assert_eq!(imported[0].id, found[0].id, "the image keeps its ID");
         assert_eq!(rt.find_images(&tag).await.unwrap().len(), 1);
-        rt.remove_image(&tag).await.unwrap();
-        assert_eq!(rt.remove_image(&tag).await.unwrap_err().kind(), ErrorKind::NotFound);
+        need(rt.image_store(), rt.kind(), "removing images").unwrap().remove(&tag).await.unwrap();
+        assert_eq!(
+            need(rt.image_store(), rt.kind(), "removing images").unwrap().remove(&tag).await.unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
+    });
+}
+
+/// An archive is read by its path: a `?` or `#` in the file name is part of the name (an
+/// endpoint string would end the path at the `?`).
+fn import_an_archive_whose_path_holds_query_characters(b: Backend) {
+    let (h, rt) = setup(b);
+    let tag = format!("example.com/berth/{}:odd", h.unique("odd"));
+    let store = need(rt.image_store(), rt.kind(), "importing images").unwrap();
+    h.block_on(async {
+        store.tag(&h.image, &tag).await.unwrap();
+        let id = rt.find_images(&tag).await.unwrap()[0].id.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("an?odd=name#1.tar");
+        store.export(std::slice::from_ref(&tag), &archive).await.unwrap();
+        assert!(archive.is_file());
+        store.remove(&tag).await.unwrap();
+        assert!(rt.find_images(&tag).await.unwrap().is_empty());
+        let imported = store.import(&archive).await.unwrap();
+        assert_eq!(imported.iter().map(|i| i.id.clone()).collect::<Vec<_>>(), vec![id]);
+        assert_eq!(rt.find_images(&tag).await.unwrap().len(), 1);
+        store.remove(&tag).await.unwrap();
+    });
+}
+
+/// berth's daemon I/O runs on its own runtime: a caller may use a runtime handle, a
+/// container and an exec session from its own runtime, end that runtime, and go on with
+/// all three from another. (Connections opened on the caller's runtime would have died
+/// with it: the exec session's stream first.)
+fn a_caller_runtime_that_ends_takes_no_connection_with_it(b: Backend) {
+    let h = Harness::from_env();
+    let caller = || tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let first = caller();
+    let (rt, c, session) = first.block_on(async {
+        let rt = berth_core::connect(Some(&h.endpoint(b)), Default::default()).await.unwrap();
+        assert!(!rt.list_images().await.unwrap().is_empty());
+        let options = CreateOptions {
+            image: h.image.clone(),
+            name: Some(h.unique("ended")),
+            args: vec!["/bin/sleep".into(), "60".into()],
+            ..Default::default()
+        };
+        let c = need(rt.containers(), rt.kind(), "creating containers").unwrap().create(options).await.unwrap();
+        c.start().await.unwrap();
+        let session =
+            c.exec(ExecOptions { args: vec!["/bin/cat".into()], stdin: true, ..Default::default() }).await.unwrap();
+        session.write_stdin(b"before\n").await.unwrap();
+        (rt, c, session)
+    });
+    drop(first);
+    caller().block_on(async {
+        assert!(!rt.list_images().await.unwrap().is_empty());
+        assert_eq!(c.inspect().await.unwrap().summary.state.status, ContainerStatus::Running);
+        session.write_stdin(b"after\n").await.unwrap();
+        session.close_stdin().await.unwrap();
+        let (mut stdout, mut exit) = (Vec::new(), None);
+        while let Some(ev) = session.next_event().await {
+            match ev {
+                ExecEvent::Output(_, d) => stdout.extend(d),
+                ExecEvent::Exit(e) => exit = Some(e.exit_code),
+            }
+        }
+        assert_eq!((stdout.as_slice(), exit), (&b"before\nafter\n"[..], Some(0)), "{:?}", session.failure());
+        c.delete(true).await.unwrap();
     });
 }
 
@@ -375,18 +451,39 @@ fn list_and_find_with_labels_and_filters(b: Backend) {
         labels: [("berth.test".to_string(), tag.clone())].into_iter().collect(),
         ..Default::default()
     };
-    let c = h.block_on(rt.create_container(options)).unwrap();
+    let c = h.block_on(need(rt.containers(), rt.kind(), "creating containers").unwrap().create(options)).unwrap();
     h.block_on(async {
-        let by_label = rt.list_containers(&[format!("labels.\"berth.test\"=={tag}")]).await.unwrap();
+        let by_label = need(rt.containers(), rt.kind(), "listing containers")
+            .unwrap()
+            .list(&[format!("labels.\"berth.test\"=={tag}")])
+            .await
+            .unwrap();
         assert_eq!(by_label.len(), 1);
         assert_eq!(by_label[0].id, c.id());
         assert_eq!(by_label[0].labels["berth.test"], tag);
         assert_eq!(by_label[0].state.status, ContainerStatus::Created);
-        assert!(rt.list_containers(&["labels.\"berth.test\"==nothing".to_string()]).await.unwrap().is_empty());
-        assert_eq!(rt.find_containers(c.id()).await.unwrap().len(), 1);
-        let opened = rt.open_container(&c.id()[..c.id().len() - 1]).await;
+        assert!(need(rt.containers(), rt.kind(), "listing containers")
+            .unwrap()
+            .list(&["labels.\"berth.test\"==nothing".to_string()])
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            need(rt.containers(), rt.kind(), "listing containers").unwrap().find(c.id()).await.unwrap().len(),
+            1
+        );
+        let opened =
+            need(rt.containers(), rt.kind(), "opening containers").unwrap().open(&c.id()[..c.id().len() - 1]).await;
         assert!(opened.is_ok() || opened.as_ref().err().map(|e| e.kind()) == Some(ErrorKind::Ambiguous));
-        assert_eq!(rt.open_container("no-such-container").await.err().map(|e| e.kind()), Some(ErrorKind::NotFound));
+        assert_eq!(
+            need(rt.containers(), rt.kind(), "opening containers")
+                .unwrap()
+                .open("no-such-container")
+                .await
+                .err()
+                .map(|e| e.kind()),
+            Some(ErrorKind::NotFound)
+        );
         c.delete(false).await.unwrap();
     });
 }
@@ -398,12 +495,24 @@ fn docker_only_calls_answer_not_supported_elsewhere(b: Backend) {
     h.block_on(async {
         c.start().await.unwrap();
         c.wait().await.unwrap();
-        let logs = c.logs(LogOptions::default()).await;
+        let logs = async { need(c.logs(), c.kind(), "container logs")?.read(LogOptions::default()).await }.await;
         if b == Backend::Containerd {
             assert_eq!(logs.err().map(|e| e.kind()), Some(ErrorKind::NotSupported));
-            assert_eq!(c.rename("x").await.unwrap_err().kind(), ErrorKind::NotSupported);
-            assert_eq!(c.stats(false).await.err().map(|e| e.kind()), Some(ErrorKind::NotSupported));
-            assert_eq!(rt.list_pods().await.unwrap_err().kind(), ErrorKind::NotSupported);
+            assert_eq!(
+                async { need(c.renamer(), c.kind(), "renaming containers")?.rename("x").await }
+                    .await
+                    .unwrap_err()
+                    .kind(),
+                ErrorKind::NotSupported
+            );
+            assert_eq!(
+                async { need(c.stats(), c.kind(), "container stats")?.read(false).await }.await.err().map(|e| e.kind()),
+                Some(ErrorKind::NotSupported)
+            );
+            assert_eq!(
+                async { need(rt.pods(), rt.kind(), "listing pods")?.list().await }.await.unwrap_err().kind(),
+                ErrorKind::NotSupported
+            );
         } else {
             let mut rx = logs.unwrap();
             let (mut out, mut err) = (Vec::new(), Vec::new());

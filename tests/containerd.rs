@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use berth_core::{ErrorKind, Runtime};
+use berth_core::{need, ErrorKind, Runtime};
 use berth_tests::harness::{Backend, Harness};
 
 fn setup() -> (Harness, Arc<dyn Runtime>) {
@@ -15,7 +15,7 @@ fn setup() -> (Harness, Arc<dyn Runtime>) {
 #[test]
 fn snapshots_prepare_mounts_usage_commit_remove() {
     let (h, rt) = setup();
-    let s = rt.snapshots(None).unwrap();
+    let s = need(rt.snapshots(), rt.kind(), "snapshots").unwrap().snapshotter(None).unwrap();
     let key = h.unique("snap");
     h.block_on(async {
         let mounts = s.prepare(&key, None).await.unwrap();

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use berth_core::container::{CreateOptions, ExecOptions};
 use berth_core::model::ContainerStatus;
-use berth_core::{ErrorKind, Runtime};
+use berth_core::{need, ErrorKind, Runtime};
 use berth_tests::harness::{Backend, Harness};
 
 #[test]
@@ -26,7 +26,7 @@ fn sleeper(h: &Harness, rt: &Arc<dyn Runtime>, name: &str) -> Arc<dyn berth_core
         args: vec!["/bin/sleep".into(), "60".into()],
         ..Default::default()
     };
-    let c = h.block_on(rt.create_container(options)).unwrap();
+    let c = h.block_on(need(rt.containers(), rt.kind(), "creating containers").unwrap().create(options)).unwrap();
     h.block_on(c.start()).unwrap();
     c
 }
@@ -40,7 +40,7 @@ fn survives_a_restart(h: &Harness, b: Backend) {
     // live-restore stops its containers when it stops).
     let mut listed = None;
     for _ in 0..100 {
-        match h.block_on(rt.list_containers(&[])) {
+        match h.block_on(need(rt.containers(), rt.kind(), "listing containers").unwrap().list(&[])) {
             Ok(l) => {
                 listed = Some(l);
                 break;

@@ -9,7 +9,7 @@ use berth_core::container::{CommitOptions, Container, CreateOptions, ExecEvent, 
 use berth_core::fs::FileSystem;
 use berth_core::model::ContainerStatus;
 use berth_core::pod::PodOptions;
-use berth_core::{ErrorKind, Runtime};
+use berth_core::{need, ErrorKind, Runtime};
 use berth_tests::harness::{Backend, Harness};
 
 macro_rules! on_docker_and_podman {
@@ -38,7 +38,7 @@ fn setup(b: Backend) -> (Harness, Arc<dyn Runtime>) {
 
 fn create_with(h: &Harness, rt: &Arc<dyn Runtime>, options: CreateOptions) -> Arc<dyn Container> {
     let options = CreateOptions { image: h.image.clone(), name: Some(h.unique("d")), ..options };
-    h.block_on(rt.create_container(options)).unwrap()
+    h.block_on(need(rt.containers(), rt.kind(), "creating containers").unwrap().create(options)).unwrap()
 }
 
 fn create(h: &Harness, rt: &Arc<dyn Runtime>, args: &[&str]) -> Arc<dyn Container> {
@@ -80,7 +80,11 @@ fn logs_follow_tail_and_timestamps(b: Backend) {
     h.block_on(async {
         c.start().await.unwrap();
         // Followed from the start: every line arrives, and the stream ends with the container.
-        let mut rx = c.logs(LogOptions { follow: true, ..Default::default() }).await.unwrap();
+        let mut rx = need(c.logs(), c.kind(), "container logs")
+            .unwrap()
+            .read(LogOptions { follow: true, ..Default::default() })
+            .await
+            .unwrap();
         let (mut out, mut err) = (String::new(), String::new());
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         while let Some(chunk) = tokio::time::timeout_at(deadline, rx.recv()).await.expect("log stream ends") {
@@ -96,7 +100,11 @@ fn logs_follow_tail_and_timestamps(b: Backend) {
         assert_eq!(c.wait().await.unwrap().exit_code, 0);
         // The last line, with its time. (Docker counts the last lines of both streams
         // together, Podman per stream: one line of the last round either way.)
-        let mut rx = c.logs(LogOptions { tail: Some(1), timestamps: true, ..Default::default() }).await.unwrap();
+        let mut rx = need(c.logs(), c.kind(), "container logs")
+            .unwrap()
+            .read(LogOptions { tail: Some(1), timestamps: true, ..Default::default() })
+            .await
+            .unwrap();
         let mut tail = Vec::new();
         while let Some(chunk) = rx.recv().await {
             tail.extend(String::from_utf8(chunk.unwrap().data).unwrap().lines().map(str::to_string));
@@ -105,10 +113,14 @@ fn logs_follow_tail_and_timestamps(b: Backend) {
         assert!(tail.iter().all(|l| l.starts_with("20") && (l.ends_with(" line3") || l.ends_with(" e3"))), "{tail:?}");
         // Nothing after the future.
         let later = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600;
-        let mut rx = c.logs(LogOptions { since: Some(later as i64), ..Default::default() }).await.unwrap();
+        let mut rx = need(c.logs(), c.kind(), "container logs")
+            .unwrap()
+            .read(LogOptions { since: Some(later as i64), ..Default::default() })
+            .await
+            .unwrap();
         assert!(rx.recv().await.is_none());
         c.delete(false).await.unwrap();
-        let gone = c.logs(LogOptions::default()).await;
+        let gone = need(c.logs(), c.kind(), "container logs").unwrap().read(LogOptions::default()).await;
         assert_eq!(gone.err().map(|e| e.kind()), Some(ErrorKind::NotFound));
     });
 }
@@ -118,13 +130,13 @@ fn stats_one_sample_and_a_stream(b: Backend) {
     let c = create(&h, &rt, &["/bin/sh", "-c", "while true; do :; done"]);
     h.block_on(async {
         c.start().await.unwrap();
-        let mut one = c.stats(false).await.unwrap();
+        let mut one = need(c.stats(), c.kind(), "container stats").unwrap().read(false).await.unwrap();
         let s = one.recv().await.unwrap().unwrap();
         assert!(s.memory_usage > 0, "{s:?}");
         assert!(s.pids >= 1, "{s:?}");
         assert!(s.cpu_total_ns > 0, "{s:?}");
         assert!(one.recv().await.is_none(), "one sample only");
-        let mut stream = c.stats(true).await.unwrap();
+        let mut stream = need(c.stats(), c.kind(), "container stats").unwrap().read(true).await.unwrap();
         let mut samples = Vec::new();
         while samples.len() < 2 {
             samples.push(stream.recv().await.unwrap().unwrap());
@@ -140,7 +152,7 @@ fn attach_to_stdin_and_output(b: Backend) {
     let (h, rt) = setup(b);
     let c = create_with(&h, &rt, CreateOptions { args: vec!["/bin/cat".into()], stdin: true, ..Default::default() });
     h.block_on(async {
-        let session = c.attach().await.unwrap();
+        let session = need(c.attacher(), c.kind(), "attaching to a container").unwrap().attach().await.unwrap();
         c.start().await.unwrap();
         session.write_stdin(b"through attach\n").await.unwrap();
         session.close_stdin().await.unwrap();
@@ -166,28 +178,36 @@ fn rename_export_archive_and_commit(b: Backend) {
     h.block_on(async {
         c.start().await.unwrap();
         assert_eq!(c.wait().await.unwrap().exit_code, 0);
-        c.rename(&renamed).await.unwrap();
-        let again = rt.open_container(&renamed).await.unwrap();
+        need(c.renamer(), c.kind(), "renaming containers").unwrap().rename(&renamed).await.unwrap();
+        let again = need(rt.containers(), rt.kind(), "opening containers").unwrap().open(&renamed).await.unwrap();
         assert_eq!(again.id(), c.id());
         assert_eq!(again.inspect().await.unwrap().summary.names, vec![renamed.clone()]);
 
         // export: the whole filesystem as a tar.
         let export = dir.path().join("export.tar");
-        c.export(&export).await.unwrap();
+        need(c.archiver(), c.kind(), "exporting containers").unwrap().export(&export).await.unwrap();
         let made = std::process::Command::new("tar").arg("-xOf").arg(&export).arg("made.txt").output().unwrap();
         assert_eq!(made.stdout, b"made-inside\n", "{}", String::from_utf8_lossy(&made.stderr));
 
         // archive: one path, as `docker cp` reads it.
         let archive = dir.path().join("passwd.tar");
-        c.archive("/etc/passwd", &archive).await.unwrap();
+        need(c.archiver(), c.kind(), "archives of container paths")
+            .unwrap()
+            .archive("/etc/passwd", &archive)
+            .await
+            .unwrap();
         let listed = std::process::Command::new("tar").arg("-tf").arg(&archive).output().unwrap();
         assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "passwd");
-        let missing = c.archive("/no/such/path", &dir.path().join("x.tar")).await;
+        let missing = need(c.archiver(), c.kind(), "archives of container paths")
+            .unwrap()
+            .archive("/no/such/path", &dir.path().join("x.tar"))
+            .await;
         assert_eq!(missing.unwrap_err().kind(), ErrorKind::NotFound);
         assert!(!dir.path().join("x.tar").exists(), "no partial file is left");
 
         // commit: an image with the container's change, that runs.
-        let id = c
+        let id = need(c.committer(), c.kind(), "committing containers")
+            .unwrap()
             .commit(CommitOptions {
                 reference: Some(reference.clone()),
                 message: Some("berth test".into()),
@@ -202,8 +222,9 @@ fn rename_export_archive_and_commit(b: Backend) {
         assert_eq!(berth_tests::read_all(&*fs, "/made.txt").unwrap(), b"made-inside\n");
         let env = image.config()["config"]["Env"].to_string();
         assert!(env.contains("COMMITTED=yes"), "{env}");
-        let run = rt
-            .create_container(CreateOptions {
+        let run = need(rt.containers(), rt.kind(), "creating containers")
+            .unwrap()
+            .create(CreateOptions {
                 image: reference.clone(),
                 name: Some(h.unique("fromcommit")),
                 args: vec!["/bin/cat".into(), "/made.txt".into()],
@@ -214,14 +235,14 @@ fn rename_export_archive_and_commit(b: Backend) {
         let mut logs_from_run = Vec::new();
         run.start().await.unwrap();
         assert_eq!(run.wait().await.unwrap().exit_code, 0);
-        let mut rx = run.logs(LogOptions::default()).await.unwrap();
+        let mut rx = need(run.logs(), run.kind(), "container logs").unwrap().read(LogOptions::default()).await.unwrap();
         while let Some(chunk) = rx.recv().await {
             logs_from_run.extend(chunk.unwrap().data);
         }
         assert_eq!(logs_from_run, b"made-inside\n");
         run.delete(false).await.unwrap();
         c.delete(false).await.unwrap();
-        rt.remove_image(&reference).await.unwrap();
+        need(rt.image_store(), rt.kind(), "removing images").unwrap().remove(&reference).await.unwrap();
     });
 }
 
@@ -248,7 +269,10 @@ fn saved_image_opens_offline_with_identical_files(b: Backend) {
     let (h, rt) = setup(b);
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("saved.tar");
-    h.block_on(rt.export_images(std::slice::from_ref(&h.image), &archive)).unwrap();
+    h.block_on(
+        need(rt.image_store(), rt.kind(), "exporting images").unwrap().export(std::slice::from_ref(&h.image), &archive),
+    )
+    .unwrap();
     let live = h.block_on(rt.open_image(&h.image)).unwrap();
     let offline = berth_tests::open_fs(&format!("docker-archive://{}", archive.display()), &h.image).unwrap();
     assert_eq!(digest_tree(live.filesystem().unwrap()), digest_tree(offline));
@@ -259,10 +283,21 @@ fn podman_pods_with_a_joined_container() {
     let (h, rt) = setup(Backend::Podman);
     let name = h.unique("pod");
     h.block_on(async {
-        let pod = rt.create_pod(PodOptions { name: Some(name.clone()), ..Default::default() }).await.unwrap();
-        assert!(rt.list_pods().await.unwrap().iter().any(|p| p.id == pod.id() && p.name == name));
-        let c = rt
-            .create_container(CreateOptions {
+        let pod = need(rt.pods(), rt.kind(), "creating pods")
+            .unwrap()
+            .create(PodOptions { name: Some(name.clone()), ..Default::default() })
+            .await
+            .unwrap();
+        assert!(need(rt.pods(), rt.kind(), "listing pods")
+            .unwrap()
+            .list()
+            .await
+            .unwrap()
+            .iter()
+            .any(|p| p.id == pod.id() && p.name == name));
+        let c = need(rt.containers(), rt.kind(), "creating containers")
+            .unwrap()
+            .create(CreateOptions {
                 image: h.image.clone(),
                 name: Some(h.unique("inpod")),
                 args: vec!["/bin/sleep".into(), "60".into()],
@@ -275,7 +310,7 @@ fn podman_pods_with_a_joined_container() {
         let info = c.inspect().await.unwrap();
         assert_eq!(info.summary.state.status, ContainerStatus::Running);
         assert_eq!(info.summary.pod.as_deref(), Some(pod.id()));
-        let listed = rt.list_containers(&[]).await.unwrap();
+        let listed = need(rt.containers(), rt.kind(), "listing containers").unwrap().list(&[]).await.unwrap();
         assert_eq!(listed.iter().find(|x| x.id == c.id()).and_then(|x| x.pod.clone()).as_deref(), Some(pod.id()));
         let inspected = pod.inspect().await.unwrap();
         assert!(inspected.summary.containers.iter().any(|id| id == c.id()), "{:?}", inspected.summary);
@@ -287,11 +322,15 @@ fn podman_pods_with_a_joined_container() {
         pod.stop(Duration::from_secs(1)).await.unwrap();
         assert_eq!(c.inspect().await.unwrap().summary.state.status, ContainerStatus::Stopped);
         pod.remove(false).await.unwrap();
-        assert_eq!(rt.open_pod(&name).await.err().map(|e| e.kind()), Some(ErrorKind::NotFound));
+        assert_eq!(
+            need(rt.pods(), rt.kind(), "opening pods").unwrap().open(&name).await.err().map(|e| e.kind()),
+            Some(ErrorKind::NotFound)
+        );
         assert_eq!(c.inspect().await.unwrap_err().kind(), ErrorKind::NotFound, "the pod's containers went with it");
         // Joining a pod that does not exist fails clearly.
-        let err = rt
-            .create_container(CreateOptions { image: h.image.clone(), pod: Some(name.clone()), ..Default::default() })
+        let err = need(rt.containers(), rt.kind(), "creating containers")
+            .unwrap()
+            .create(CreateOptions { image: h.image.clone(), pod: Some(name.clone()), ..Default::default() })
             .await;
         assert_eq!(err.err().map(|e| e.kind()), Some(ErrorKind::NotFound));
     });
@@ -300,8 +339,11 @@ fn podman_pods_with_a_joined_container() {
 #[test]
 fn docker_has_no_pods() {
     let (h, rt) = setup(Backend::Docker);
-    assert_eq!(h.block_on(rt.list_pods()).unwrap_err().kind(), ErrorKind::NotSupported);
-    let err = h.block_on(rt.create_container(CreateOptions {
+    assert_eq!(
+        h.block_on(async { need(rt.pods(), rt.kind(), "listing pods")?.list().await }).unwrap_err().kind(),
+        ErrorKind::NotSupported
+    );
+    let err = h.block_on(need(rt.containers(), rt.kind(), "creating containers").unwrap().create(CreateOptions {
         image: h.image.clone(),
         pod: Some("p".into()),
         ..Default::default()
@@ -316,7 +358,7 @@ fn podman_localhost_names() {
     let (h, rt) = setup(Backend::Podman);
     let short = h.unique("local");
     h.block_on(async {
-        rt.tag_image(&h.image, &short).await.unwrap();
+        need(rt.image_store(), rt.kind(), "tagging images").unwrap().tag(&h.image, &short).await.unwrap();
         let found = rt.find_images(&short).await.unwrap();
         assert_eq!(found.len(), 1);
         assert!(
@@ -324,8 +366,9 @@ fn podman_localhost_names() {
             "{:?}",
             found[0].repo_tags
         );
-        let c = rt
-            .create_container(CreateOptions {
+        let c = need(rt.containers(), rt.kind(), "creating containers")
+            .unwrap()
+            .create(CreateOptions {
                 image: short.clone(),
                 name: Some(h.unique("fromlocal")),
                 args: vec!["/bin/true".into()],
@@ -336,7 +379,7 @@ fn podman_localhost_names() {
         c.start().await.unwrap();
         assert_eq!(c.wait().await.unwrap().exit_code, 0);
         c.delete(false).await.unwrap();
-        rt.remove_image(&short).await.unwrap();
+        need(rt.image_store(), rt.kind(), "removing images").unwrap().remove(&short).await.unwrap();
         assert!(rt.find_images(&short).await.unwrap().is_empty());
     });
 }
@@ -366,11 +409,15 @@ fn push_then_pull_with_progress(b: Backend) {
     h.block_on(async {
         c.start().await.unwrap();
         assert_eq!(c.wait().await.unwrap().exit_code, 0);
-        let id = c.commit(CommitOptions { reference: Some(reference.clone()), ..Default::default() }).await.unwrap();
+        let id = need(c.committer(), c.kind(), "committing containers")
+            .unwrap()
+            .commit(CommitOptions { reference: Some(reference.clone()), ..Default::default() })
+            .await
+            .unwrap();
         c.delete(false).await.unwrap();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let options = berth_core::model::PushOptions { plain_http: true, ..Default::default() };
-        rt.push_image(&reference, options, Some(tx)).await.unwrap();
+        need(rt.pusher(), rt.kind(), "pushing images").unwrap().push(&reference, options, Some(tx)).await.unwrap();
         let mut pushed = Vec::new();
         while let Ok(p) = rx.try_recv() {
             pushed.push(p);
@@ -378,11 +425,12 @@ fn push_then_pull_with_progress(b: Backend) {
         if b == Backend::Docker {
             assert!(pushed.iter().any(|p| p.status == "pushed"), "{pushed:?}");
         }
-        rt.remove_image(&id).await.unwrap();
+        need(rt.image_store(), rt.kind(), "removing images").unwrap().remove(&id).await.unwrap();
         assert!(rt.find_images(&reference).await.unwrap().is_empty());
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let options = berth_core::model::PullOptions { plain_http: true, ..Default::default() };
-        let pulled = rt.pull_image(&reference, options, Some(tx)).await.unwrap();
+        let pulled =
+            need(rt.puller(), rt.kind(), "pulling images").unwrap().pull(&reference, options, Some(tx)).await.unwrap();
         let mut events = Vec::new();
         while let Ok(p) = rx.try_recv() {
             events.push(p);
@@ -392,13 +440,14 @@ fn push_then_pull_with_progress(b: Backend) {
         assert!(pulled.repo_tags.contains(&reference), "{:?}", pulled.repo_tags);
         let fs = rt.open_image(&reference).await.unwrap().filesystem().unwrap();
         assert_eq!(fs.stat("/random.bin").unwrap().size, 100_000);
-        rt.remove_image(&reference).await.unwrap();
+        need(rt.image_store(), rt.kind(), "removing images").unwrap().remove(&reference).await.unwrap();
         // Credentials: the auth registry refuses an anonymous push.
         if let (Some(auth), Some(user), Some(password)) = (&h.registry_auth, &h.registry_user, &h.registry_password) {
             let target = format!("{auth}/berth/{}:pushed", h.unique("authpush"));
-            rt.tag_image(&h.image, &target).await.unwrap();
-            let anonymous = rt
-                .push_image(&target, berth_core::model::PushOptions { plain_http: true, ..Default::default() }, None)
+            need(rt.image_store(), rt.kind(), "tagging images").unwrap().tag(&h.image, &target).await.unwrap();
+            let anonymous = need(rt.pusher(), rt.kind(), "pushing images")
+                .unwrap()
+                .push(&target, berth_core::model::PushOptions { plain_http: true, ..Default::default() }, None)
                 .await;
             assert_eq!(anonymous.unwrap_err().kind(), ErrorKind::PermissionDenied);
             let options = berth_core::model::PushOptions {
@@ -406,8 +455,8 @@ fn push_then_pull_with_progress(b: Backend) {
                 username: Some(user.clone()),
                 password: Some(password.clone()),
             };
-            rt.push_image(&target, options, None).await.unwrap();
-            rt.remove_image(&target).await.unwrap();
+            need(rt.pusher(), rt.kind(), "pushing images").unwrap().push(&target, options, None).await.unwrap();
+            need(rt.image_store(), rt.kind(), "removing images").unwrap().remove(&target).await.unwrap();
         }
     });
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use berth_core::container::{Container, CreateOptions, ExecEvent, ExecOptions, ExecSession, LogOptions, OutputStream};
 use berth_core::model::PullOptions;
-use berth_core::{Error, ErrorKind, Runtime};
+use berth_core::{need, Error, ErrorKind, Runtime};
 use berth_tests::harness::{Backend, Harness};
 use berth_tests::proxy::{Fault, Proxy};
 use berth_tests::{ImageSpec, Store, TarBuilder};
@@ -81,7 +81,7 @@ fn warm_counts(h: &Harness, backends: &[Backend]) -> Counts {
     for &b in backends {
         let rt = h.connect(b);
         h.block_on(rt.list_images()).unwrap();
-        h.block_on(rt.list_containers(&[])).unwrap();
+        h.block_on(need(rt.containers(), rt.kind(), "listing containers").unwrap().list(&[])).unwrap();
     }
     // Let the connections of the dropped runtimes close.
     std::thread::sleep(Duration::from_millis(500));
@@ -218,7 +218,12 @@ fn pull_in_background(
     let (rt, reference) = (rt.clone(), reference.to_string());
     let (tx, rx) = std::sync::mpsc::channel();
     let t = std::thread::spawn(move || {
-        let r = berth_tests::block_on(rt.pull_image(&reference, pull_options(b), None)).map(|_| ());
+        let r = berth_tests::block_on(need(rt.puller(), rt.kind(), "pulling images").unwrap().pull(
+            &reference,
+            pull_options(b),
+            None,
+        ))
+        .map(|_| ());
         let _ = tx.send(r);
     });
     (t, rx)
@@ -250,7 +255,7 @@ fn containerd_ingests(h: &Harness) -> Vec<String> {
 /// failed pull left must not spoil this. Removes the image after.
 fn pull_complete_and_read(h: &Harness, rt: &Arc<dyn Runtime>, b: Backend, fresh: &Fresh) {
     let reference = format!("{}/{}", h.registry.as_deref().unwrap(), fresh.path);
-    h.block_on(rt.pull_image(&reference, pull_options(b), None))
+    h.block_on(need(rt.puller(), rt.kind(), "pulling images").unwrap().pull(&reference, pull_options(b), None))
         .unwrap_or_else(|e| panic!("{b:?}: the complete pull of {reference} after the fault: {e}"));
     let image = h.block_on(rt.open_image(&reference)).unwrap();
     let fs = image.filesystem().unwrap_or_else(|e| panic!("{b:?}: filesystem of {reference}: {e}"));
@@ -258,7 +263,7 @@ fn pull_complete_and_read(h: &Harness, rt: &Arc<dyn Runtime>, b: Backend, fresh:
     assert_eq!(sha256_hex(&data), fresh.file_sha, "{b:?}: /data/noise of the pulled image");
     drop(fs);
     drop(image);
-    h.block_on(rt.remove_image(&reference)).unwrap();
+    h.block_on(need(rt.image_store(), rt.kind(), "removing images").unwrap().remove(&reference)).unwrap();
 }
 
 fn create_running(h: &Harness, rt: &Arc<dyn Runtime>, name: &str, script: &str) -> Arc<dyn Container> {
@@ -268,7 +273,7 @@ fn create_running(h: &Harness, rt: &Arc<dyn Runtime>, name: &str, script: &str) 
         args: vec!["/bin/sh".into(), "-c".into(), script.into()],
         ..Default::default()
     };
-    let c = h.block_on(rt.create_container(options)).unwrap();
+    let c = h.block_on(need(rt.containers(), rt.kind(), "creating containers").unwrap().create(options)).unwrap();
     h.block_on(c.start()).unwrap();
     c
 }
@@ -286,7 +291,10 @@ fn registry_cut_in_the_middle_of_a_blob() {
         let proxy = Proxy::start(h.registry.as_deref().unwrap(), Fault::Cut { after: 64 * 1024 });
         let reference = format!("{}/{}", proxy.address(), fresh.path);
         let ingests = containerd_ingests(&h);
-        let err = h.block_on(rt.pull_image(&reference, pull_options(b), None)).map(|_| ()).unwrap_err();
+        let err = h
+            .block_on(need(rt.puller(), rt.kind(), "pulling images").unwrap().pull(&reference, pull_options(b), None))
+            .map(|_| ())
+            .unwrap_err();
         eprintln!("{b:?}: cut pull: {:?}: {err}", err.kind());
         assert!(
             proxy.faulted() >= 1,
@@ -354,7 +362,7 @@ fn daemon_killed_under_an_event_stream() {
     let before = warm_counts(&h, &ALL);
     on_each(&h, &ALL, |b| {
         let rt = h.connect(b);
-        let mut events = h.block_on(rt.events(&[])).unwrap();
+        let mut events = h.block_on(need(rt.events(), rt.kind(), "events").unwrap().subscribe(&[])).unwrap();
         h.kill(b);
         let first = h.block_on(async { tokio::time::timeout(HANG, events.recv()).await });
         let first = first.unwrap_or_else(|_| panic!("{b:?}: the event stream still waits after its daemon died"));
@@ -373,13 +381,13 @@ fn daemon_killed_under_an_event_stream() {
         // subscription only with its first event, so berth hands the stream over after
         // a short grace: on a loaded machine a first tag can come before the
         // subscription reaches containerd. So: a tag every 2 s until one is seen.
-        let mut events = h.block_on(rt.events(&[])).unwrap();
+        let mut events = h.block_on(need(rt.events(), rt.kind(), "events").unwrap().subscribe(&[])).unwrap();
         let mut tags = Vec::new();
         let seen = h.block_on(async {
             tokio::time::timeout(HANG, async {
                 loop {
                     let target = format!("example.com/{}:v1", h.unique("faults-event"));
-                    rt.tag_image(&h.image, &target).await.unwrap();
+                    need(rt.image_store(), rt.kind(), "tagging images").unwrap().tag(&h.image, &target).await.unwrap();
                     tags.push(target);
                     match tokio::time::timeout(Duration::from_secs(2), events.recv()).await {
                         Ok(Some(ev)) if ev.as_ref().unwrap().kind.starts_with("image-") => return true,
@@ -393,7 +401,7 @@ fn daemon_killed_under_an_event_stream() {
         assert_eq!(seen, Ok(true), "{b:?}: a new subscription after the restart sees a tag");
         drop(events);
         for t in tags {
-            h.block_on(rt.remove_image(&t)).unwrap();
+            h.block_on(need(rt.image_store(), rt.kind(), "removing images").unwrap().remove(&t)).unwrap();
         }
     });
     assert_nothing_leaked(before, "daemon killed under events");
@@ -411,7 +419,7 @@ fn daemon_killed_under_logs_follow() {
         let rt = h.connect(b);
         let c = create_running(&h, &rt, "faults-logs", "echo first; exec sleep 600");
         let options = LogOptions { follow: true, ..Default::default() };
-        let mut logs = h.block_on(c.logs(options)).unwrap();
+        let mut logs = h.block_on(need(c.logs(), c.kind(), "container logs").unwrap().read(options)).unwrap();
         let first = h.block_on(async { tokio::time::timeout(HANG, logs.recv()).await }).unwrap();
         let first = first.expect("a first chunk").unwrap();
         assert_eq!(first.data, b"first\n", "{b:?}");
@@ -430,7 +438,8 @@ fn daemon_killed_under_logs_follow() {
         relaunch(&h, b).unwrap();
         answers_again(&h, &rt, b);
         // The same container handle works again: its log is read to the end.
-        let mut logs = h.block_on(c.logs(LogOptions::default())).unwrap();
+        let mut logs =
+            h.block_on(need(c.logs(), c.kind(), "container logs").unwrap().read(LogOptions::default())).unwrap();
         let all = h.block_on(logs.recv()).expect("the log again").unwrap();
         assert_eq!(all.data, b"first\n", "{b:?}");
         h.block_on(c.delete(true)).unwrap();
@@ -562,12 +571,26 @@ fn full_disk_under_export_and_save() {
     let mut problems = Vec::new();
     for b in ALL {
         let rt = h.connect(b);
-        let r = h.block_on(rt.export_images(std::slice::from_ref(&h.image), &dest));
+        let r = h.block_on(
+            need(rt.image_store(), rt.kind(), "exporting images")
+                .unwrap()
+                .export(std::slice::from_ref(&h.image), &dest),
+        );
         problems.extend(disk_full_problems(b, "image export", r, &dir));
         if b != Backend::Containerd {
             let c = create_running(&h, &rt, "faults-disk", "exec sleep 600");
-            problems.extend(disk_full_problems(b, "container export", h.block_on(c.export(&dest)), &dir));
-            problems.extend(disk_full_problems(b, "container archive", h.block_on(c.archive("/bin", &dest)), &dir));
+            problems.extend(disk_full_problems(
+                b,
+                "container export",
+                h.block_on(need(c.archiver(), c.kind(), "exporting containers").unwrap().export(&dest)),
+                &dir,
+            ));
+            problems.extend(disk_full_problems(
+                b,
+                "container archive",
+                h.block_on(need(c.archiver(), c.kind(), "archives of container paths").unwrap().archive("/bin", &dest)),
+                &dir,
+            ));
             h.block_on(c.delete(true)).unwrap();
         }
     }

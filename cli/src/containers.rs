@@ -15,14 +15,14 @@ use berth_core::container::{
     ChangeKind, CommitOptions, Container, CreateOptions, ExecSession, ExitStatus, MountSpec, NetworkMode, Resources,
 };
 use berth_core::model::{ContainerStatus, ContainerSummary, ProcessInfo};
-use berth_core::{Error, ErrorKind, Result};
+use berth_core::{need, Error, ErrorKind, Result};
 use serde_json::json;
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::exec::{forward_stdin, stream, Ended, OnSignal};
 use crate::output::{printable, Out};
 use crate::term::{self, RawMode};
-use crate::{absolute, connect, exit_status_code, Cli, Failures};
+use crate::{absolute, connect, exit_status_code, open_container, Cli, Failures};
 
 /// How long `run` gives a container to stop after Ctrl-C before SIGKILL.
 const RUN_STOP_GRACE: Duration = Duration::from_secs(10);
@@ -313,7 +313,7 @@ fn status_name(s: ContainerStatus) -> &'static str {
 
 pub async fn ps(cli: &Cli, out: &mut Out, a: &PsArgs) -> Result<u8> {
     let rt = connect(cli).await?;
-    let all = rt.list_containers(&a.filters).await?;
+    let all = need(rt.containers(), rt.kind(), "listing containers")?.list(&a.filters).await?;
     let shown: Vec<ContainerSummary> = all
         .into_iter()
         .filter(|c| a.all || matches!(c.state.status, ContainerStatus::Running | ContainerStatus::Paused))
@@ -335,7 +335,7 @@ pub async fn ps(cli: &Cli, out: &mut Out, a: &PsArgs) -> Result<u8> {
 pub async fn create(cli: &Cli, out: &mut Out, a: &ContainerOptions) -> Result<u8> {
     let options = a.to_create()?;
     let rt = connect(cli).await?;
-    let c = rt.create_container(options).await?;
+    let c = need(rt.containers(), rt.kind(), "creating containers")?.create(options).await?;
     out.value("id", c.id())?;
     Ok(0)
 }
@@ -343,22 +343,20 @@ pub async fn create(cli: &Cli, out: &mut Out, a: &ContainerOptions) -> Result<u8
 pub async fn run(cli: &Cli, out: &mut Out, a: &RunArgs) -> Result<u8> {
     let options = a.options.to_create()?;
     let rt = connect(cli).await?;
-    let c = rt.create_container(options).await?;
+    let c = need(rt.containers(), rt.kind(), "creating containers")?.create(options).await?;
     // Attached before the start, so that no output is missed; on backends that cannot
     // attach (containerd) the output is not shown and `run` only waits.
-    let session = if a.detach {
-        None
-    } else {
-        match c.attach().await {
+    let session = match c.attacher() {
+        Some(attacher) if !a.detach => match attacher.attach().await {
             Ok(s) => Some(s),
-            Err(e) if e.kind() == ErrorKind::NotSupported => None,
             Err(e) => {
                 if a.rm {
                     let _ = c.delete(true).await;
                 }
                 return Err(e.context(format!("run container {}", c.id())));
             }
-        }
+        },
+        _ => None,
     };
     if let Err(e) = c.start().await {
         if a.rm {
@@ -495,7 +493,11 @@ where
     let rt = connect(cli).await?;
     let mut failures = Failures::new(out);
     for p in patterns {
-        let done = match rt.open_container(p).await {
+        let opened = match need(rt.containers(), rt.kind(), "opening containers") {
+            Ok(containers) => containers.open(p).await,
+            Err(e) => Err(e),
+        };
+        let done = match opened {
             Ok(c) => op(c).await,
             Err(e) => Err(e),
         };
@@ -511,7 +513,7 @@ where
 }
 
 pub async fn wait(cli: &Cli, out: &mut Out, a: &Target) -> Result<u8> {
-    let c = connect(cli).await?.open_container(&a.container).await?;
+    let c = open_container(cli, &a.container).await?;
     let exit = c.wait().await?;
     let doc = json!({ "id": c.id(), "exit_code": exit.exit_code });
     out.record(&doc, || exit.exit_code.to_string())?;
@@ -519,7 +521,7 @@ pub async fn wait(cli: &Cli, out: &mut Out, a: &Target) -> Result<u8> {
 }
 
 pub async fn top(cli: &Cli, out: &mut Out, a: &Target) -> Result<u8> {
-    let c = connect(cli).await?.open_container(&a.container).await?;
+    let c = open_container(cli, &a.container).await?;
     let procs = c.processes().await?;
     out.table(&["PID", "HOST-PID", "PPID", "USER", "CMD"], &procs, |p: &ProcessInfo| {
         let cmd = if p.cmdline.is_empty() { format!("[{}]", p.name) } else { p.cmdline.join(" ") };
@@ -529,7 +531,7 @@ pub async fn top(cli: &Cli, out: &mut Out, a: &Target) -> Result<u8> {
 }
 
 pub async fn diff(cli: &Cli, out: &mut Out, a: &Target) -> Result<u8> {
-    let c = connect(cli).await?.open_container(&a.container).await?;
+    let c = open_container(cli, &a.container).await?;
     for ch in c.changes().await? {
         let letter = match ch.kind {
             ChangeKind::Added => 'A',
@@ -542,7 +544,7 @@ pub async fn diff(cli: &Cli, out: &mut Out, a: &Target) -> Result<u8> {
 }
 
 pub async fn inspect(cli: &Cli, out: &mut Out, a: &Target) -> Result<u8> {
-    let c = connect(cli).await?.open_container(&a.container).await?;
+    let c = open_container(cli, &a.container).await?;
     let info = c.inspect().await?;
     let doc = serde_json::to_value(&info).map_err(|e| Error::internal(e.to_string()))?;
     out.document(&doc)?;
@@ -558,8 +560,8 @@ pub struct RenameArgs {
 }
 
 pub async fn rename(cli: &Cli, out: &mut Out, a: &RenameArgs) -> Result<u8> {
-    let c = connect(cli).await?.open_container(&a.container).await?;
-    c.rename(&a.name).await?;
+    let c = open_container(cli, &a.container).await?;
+    need(c.renamer(), c.kind(), "renaming containers")?.rename(&a.name).await?;
     if out.json() {
         out.record(&json!({ "id": c.id(), "name": a.name }), String::new)?;
     }
@@ -589,7 +591,7 @@ pub struct CommitArgs {
 }
 
 pub async fn commit(cli: &Cli, out: &mut Out, a: &CommitArgs) -> Result<u8> {
-    let c = connect(cli).await?.open_container(&a.container).await?;
+    let c = open_container(cli, &a.container).await?;
     let options = CommitOptions {
         reference: a.reference.clone(),
         message: a.message.clone(),
@@ -597,7 +599,7 @@ pub async fn commit(cli: &Cli, out: &mut Out, a: &CommitArgs) -> Result<u8> {
         changes: a.changes.clone(),
         pause: Some(!a.no_pause),
     };
-    let id = c.commit(options).await?;
+    let id = need(c.committer(), c.kind(), "committing containers")?.commit(options).await?;
     out.record(&json!({ "id": id, "reference": a.reference }), || id.clone())?;
     Ok(0)
 }
@@ -619,8 +621,8 @@ pub async fn cp(cli: &Cli, out: &mut Out, a: &CpArgs) -> Result<u8> {
         .filter(|(c, p)| !c.is_empty() && !p.is_empty())
         .ok_or_else(|| Error::invalid(format!("cp {:?}: expected CONTAINER:PATH", a.source)))?;
     let dest = writable_file(&a.output)?;
-    let c = connect(cli).await?.open_container(container).await?;
-    c.archive(path, &dest).await?;
+    let c = open_container(cli, container).await?;
+    need(c.archiver(), c.kind(), "archives of container paths")?.archive(path, &dest).await?;
     if out.json() {
         out.record(&json!({ "id": c.id(), "path": path, "output": dest }), String::new)?;
     }
@@ -638,8 +640,8 @@ pub struct ContainerExportArgs {
 
 pub async fn container_export(cli: &Cli, out: &mut Out, a: &ContainerExportArgs) -> Result<u8> {
     let dest = writable_file(&a.output)?;
-    let c = connect(cli).await?.open_container(&a.container).await?;
-    c.export(&dest).await?;
+    let c = open_container(cli, &a.container).await?;
+    need(c.archiver(), c.kind(), "exporting containers")?.export(&dest).await?;
     if out.json() {
         out.record(&json!({ "id": c.id(), "output": dest }), String::new)?;
     }

@@ -1,7 +1,7 @@
 //! `events`: the runtime's events as they happen, until interrupted.
 
 use berth_core::model::Event;
-use berth_core::{Error, ErrorKind, Result};
+use berth_core::{need, Error, ErrorKind, Result};
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::output::Out;
@@ -34,7 +34,7 @@ pub async fn events(cli: &Cli, out: &mut Out, filters: &[String]) -> Result<u8> 
     let (mut int, mut term, mut hup) =
         (sig(SignalKind::interrupt())?, sig(SignalKind::terminate())?, sig(SignalKind::hangup())?);
     let rt = connect(cli).await?;
-    let mut rx = rt.events(filters).await?;
+    let mut rx = need(rt.events(), rt.kind(), "events")?.subscribe(filters).await?;
     loop {
         tokio::select! {
             ev = rx.recv() => match ev {

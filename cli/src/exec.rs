@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::output::{printable, Out};
 use crate::term::{self, RawMode};
-use crate::{connect, exit_status_code, Cli};
+use crate::{exit_status_code, open_container, Cli};
 
 #[derive(clap::Args)]
 pub struct ExecArgs {
@@ -56,7 +56,7 @@ pub async fn exec(cli: &Cli, out: &mut Out, a: &ExecArgs) -> Result<u8> {
         stdin: a.interactive,
     };
     out.flush()?;
-    let c = connect(cli).await?.open_container(&a.container).await?;
+    let c = open_container(cli, &a.container).await?;
     let session = c.exec(options).await?;
     // Raw mode only where keys go to the process: a terminal stdin that is forwarded.
     let raw = if a.tty && a.interactive { RawMode::enable(0) } else { None };

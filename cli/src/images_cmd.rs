@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use berth_core::model::{PullOptions, PullProgress, PushOptions};
-use berth_core::{Error, Result};
+use berth_core::{need, Error, Result};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -210,7 +210,8 @@ pub async fn pull(cli: &Cli, out: &mut Out, a: &PullArgs) -> Result<u8> {
     let options = PullOptions { username, password, platform: cli.platform.clone(), plain_http: a.plain_http };
     let rt = connect(cli).await?;
     let (tx, rx) = mpsc::unbounded_channel();
-    let summary = Display::new(out).follow(out, rx, rt.pull_image(&a.reference, options, Some(tx))).await?;
+    let puller = need(rt.puller(), rt.kind(), "pulling images")?;
+    let summary = Display::new(out).follow(out, rx, puller.pull(&a.reference, options, Some(tx))).await?;
     if out.json() {
         out.record(&summary, String::new)?;
     } else {
@@ -224,7 +225,8 @@ pub async fn push(cli: &Cli, out: &mut Out, a: &PushArgs) -> Result<u8> {
     let options = PushOptions { username, password, plain_http: a.plain_http };
     let rt = connect(cli).await?;
     let (tx, rx) = mpsc::unbounded_channel();
-    Display::new(out).follow(out, rx, rt.push_image(&a.reference, options, Some(tx))).await?;
+    let pusher = need(rt.pusher(), rt.kind(), "pushing images")?;
+    Display::new(out).follow(out, rx, pusher.push(&a.reference, options, Some(tx))).await?;
     out.record(&json!({ "pushed": a.reference }), || a.reference.clone())?;
     Ok(0)
 }
@@ -233,7 +235,11 @@ pub async fn rmi(cli: &Cli, out: &mut Out, images: &[String]) -> Result<u8> {
     let rt = connect(cli).await?;
     let mut failures = Failures::new(out);
     for i in images {
-        match rt.remove_image(i).await {
+        let removed = match need(rt.image_store(), rt.kind(), "removing images") {
+            Ok(store) => store.remove(i).await,
+            Err(e) => Err(e),
+        };
+        match removed {
             Ok(()) => out.record(&json!({ "removed": i }), || i.clone())?,
             Err(e) => failures.add(out, e),
         }
@@ -242,7 +248,8 @@ pub async fn rmi(cli: &Cli, out: &mut Out, images: &[String]) -> Result<u8> {
 }
 
 pub async fn tag(cli: &Cli, out: &mut Out, source: &str, target: &str) -> Result<u8> {
-    connect(cli).await?.tag_image(source, target).await?;
+    let rt = connect(cli).await?;
+    need(rt.image_store(), rt.kind(), "tagging images")?.tag(source, target).await?;
     if out.json() {
         out.record(&json!({ "source": source, "target": target }), String::new)?;
     }
@@ -251,13 +258,15 @@ pub async fn tag(cli: &Cli, out: &mut Out, source: &str, target: &str) -> Result
 
 pub async fn import(cli: &Cli, out: &mut Out, a: &ImportArgs) -> Result<u8> {
     let file = a.file.as_ref().or(a.input.as_ref()).ok_or_else(|| Error::invalid("import: no file named"))?;
-    let images = connect(cli).await?.import_images(&absolute(file)?).await?;
+    let rt = connect(cli).await?;
+    let images = need(rt.image_store(), rt.kind(), "importing images")?.import(&absolute(file)?).await?;
     out.images(&images)?;
     Ok(0)
 }
 
 pub async fn export(cli: &Cli, out: &mut Out, file: &Path, images: &[String]) -> Result<u8> {
-    connect(cli).await?.export_images(images, &absolute(file)?).await?;
+    let rt = connect(cli).await?;
+    need(rt.image_store(), rt.kind(), "exporting images")?.export(images, &absolute(file)?).await?;
     if out.json() {
         out.record(&json!({ "path": file, "images": images }), String::new)?;
     }

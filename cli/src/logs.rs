@@ -4,12 +4,12 @@ use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use berth_core::container::{LogOptions, OutputStream};
-use berth_core::{Error, Result};
+use berth_core::{need, Error, Result};
 use serde_json::json;
 use tokio::signal::unix::{signal, SignalKind};
 
 use crate::output::Out;
-use crate::{connect, Cli};
+use crate::{open_container, Cli};
 
 #[derive(clap::Args)]
 pub struct LogsArgs {
@@ -49,8 +49,8 @@ pub async fn logs(cli: &Cli, out: &mut Out, a: &LogsArgs) -> Result<u8> {
     let sig = |k| signal(k).map_err(|e| Error::io("install a signal handler", e));
     let (mut int, mut term, mut hup) =
         (sig(SignalKind::interrupt())?, sig(SignalKind::terminate())?, sig(SignalKind::hangup())?);
-    let c = connect(cli).await?.open_container(&a.container).await?;
-    let mut rx = c.logs(options).await?;
+    let c = open_container(cli, &a.container).await?;
+    let mut rx = need(c.logs(), c.kind(), "container logs")?.read(options).await?;
     out.flush()?;
     loop {
         tokio::select! {

@@ -21,8 +21,9 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use berth_core::container::Container;
 use berth_core::fs::{FileSystem, Walker};
-use berth_core::{ConnectOptions, Error, ErrorKind, Image, Runtime};
+use berth_core::{need, ConnectOptions, Error, ErrorKind, Image, Runtime};
 use clap::{Parser, Subcommand};
 use sha2::{Digest as _, Sha256};
 
@@ -293,6 +294,12 @@ pub(crate) async fn connect(cli: &Cli) -> berth_core::Result<Arc<dyn Runtime>> {
     let options =
         ConnectOptions { platform: cli.platform.clone(), namespace: cli.namespace.clone(), ..Default::default() };
     berth_core::connect(cli.runtime.as_deref(), options).await
+}
+
+/// Connects, and opens the one container `pattern` matches.
+pub(crate) async fn open_container(cli: &Cli, pattern: &str) -> berth_core::Result<Arc<dyn Container>> {
+    let rt = connect(cli).await?;
+    need(rt.containers(), rt.kind(), "opening containers")?.open(pattern).await
 }
 
 /// Runs the command; the result is the exit code (non-zero only for `run` and `exec`,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use berth_core::model::PodSummary;
 use berth_core::pod::{Pod, PodOptions};
-use berth_core::{Error, Result};
+use berth_core::{need, Error, Result};
 use serde_json::json;
 
 use crate::containers::{parse_labels, parse_signal, Net};
@@ -85,7 +85,8 @@ enum PodCommand {
 pub async fn pods(cli: &Cli, out: &mut Out, a: &PodsArgs) -> Result<u8> {
     match &a.command {
         PodCommand::Ls => {
-            let mut all = connect(cli).await?.list_pods().await?;
+            let rt = connect(cli).await?;
+            let mut all = need(rt.pods(), rt.kind(), "listing pods")?.list().await?;
             all.sort_by(|x, y| x.name.cmp(&y.name));
             out.table(&["ID", "NAME", "STATE", "CONTAINERS", "CREATED"], &all, |p: &PodSummary| {
                 vec![
@@ -105,7 +106,8 @@ pub async fn pods(cli: &Cli, out: &mut Out, a: &PodsArgs) -> Result<u8> {
                 hostname: hostname.clone(),
                 network: net.mode(),
             };
-            let pod = connect(cli).await?.create_pod(options).await?;
+            let rt = connect(cli).await?;
+            let pod = need(rt.pods(), rt.kind(), "creating pods")?.create(options).await?;
             out.value("id", pod.id())?;
             Ok(0)
         }
@@ -125,7 +127,8 @@ pub async fn pods(cli: &Cli, out: &mut Out, a: &PodsArgs) -> Result<u8> {
             each(cli, out, &targets.pods, |p| async move { p.remove(force).await }).await
         }
         PodCommand::Inspect { pod } => {
-            let info = connect(cli).await?.open_pod(pod).await?.inspect().await?;
+            let rt = connect(cli).await?;
+            let info = need(rt.pods(), rt.kind(), "opening pods")?.open(pod).await?.inspect().await?;
             let doc = serde_json::to_value(&info).map_err(|e| Error::internal(e.to_string()))?;
             out.document(&doc)?;
             Ok(0)
@@ -143,7 +146,11 @@ where
     let rt = connect(cli).await?;
     let mut failures = Failures::new(out);
     for p in patterns {
-        let done = match rt.open_pod(p).await {
+        let opened = match need(rt.pods(), rt.kind(), "opening pods") {
+            Ok(pods) => pods.open(p).await,
+            Err(e) => Err(e),
+        };
+        let done = match opened {
             Ok(pod) => {
                 let id = pod.id().to_string();
                 op(pod).await.map(|()| id)

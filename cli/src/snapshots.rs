@@ -1,7 +1,7 @@
 //! `snapshots`: the snapshots of a snapshotter (containerd).
 
 use berth_core::model::{MountInfo, SnapshotInfo};
-use berth_core::Result;
+use berth_core::{need, Result};
 use serde_json::json;
 
 use crate::output::{human_size, Out};
@@ -48,7 +48,7 @@ fn mount_table(out: &mut Out, mounts: &[MountInfo]) -> Result<()> {
 
 pub async fn snapshots(cli: &Cli, out: &mut Out, a: &SnapshotsArgs) -> Result<u8> {
     let rt = connect(cli).await?;
-    let snaps = rt.snapshots(a.snapshotter.as_deref())?;
+    let snaps = need(rt.snapshots(), rt.kind(), "snapshots")?.snapshotter(a.snapshotter.as_deref())?;
     match &a.command {
         SnapshotCommand::Ls => {
             let mut all = snaps.list().await?;

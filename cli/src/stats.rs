@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use berth_core::container::{Container, ContainerStats};
-use berth_core::{Error, Result};
+use berth_core::{need, Error, Result};
 use serde::Serialize;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
@@ -63,7 +63,11 @@ pub async fn stats(cli: &Cli, out: &mut Out, a: &StatsArgs) -> Result<u8> {
     let mut failures = Failures::new(out);
     let mut opened: Vec<Arc<dyn Container>> = Vec::new();
     for p in &a.containers {
-        match rt.open_container(p).await {
+        let found = match need(rt.containers(), rt.kind(), "opening containers") {
+            Ok(containers) => containers.open(p).await,
+            Err(e) => Err(e),
+        };
+        match found {
             Ok(c) => opened.push(c),
             Err(e) => failures.add(out, e),
         }
@@ -72,7 +76,10 @@ pub async fn stats(cli: &Cli, out: &mut Out, a: &StatsArgs) -> Result<u8> {
     let names: HashMap<String, String> = if opened.is_empty() {
         HashMap::new()
     } else {
-        let all = rt.list_containers(&[]).await.unwrap_or_default();
+        let all = match rt.containers() {
+            Some(containers) => containers.list(&[]).await.unwrap_or_default(),
+            None => Vec::new(),
+        };
         all.into_iter().map(|c| (c.id, c.names.first().cloned().unwrap_or_default())).collect()
     };
     // Every container's samples into one channel, tagged with its index.
@@ -81,7 +88,11 @@ pub async fn stats(cli: &Cli, out: &mut Out, a: &StatsArgs) -> Result<u8> {
     for c in &opened {
         let i = rows.len();
         rows.push(None);
-        match c.stats(!a.no_stream).await {
+        let sampled = match need(c.stats(), c.kind(), "container stats") {
+            Ok(stats) => stats.read(!a.no_stream).await,
+            Err(e) => Err(e),
+        };
+        match sampled {
             Ok(mut samples) => {
                 let tx = tx.clone();
                 tokio::spawn(async move {

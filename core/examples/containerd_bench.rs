@@ -24,8 +24,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let rt = rt.clone();
             let image = image.clone();
             async move {
-                let c = rt
-                    .create_container(CreateOptions {
+                let c = berth_core::need(rt.containers(), rt.kind(), "creating containers")?
+                    .create(CreateOptions {
                         image,
                         name: Some(name),
                         args: vec!["/bin/true".into()],
@@ -42,8 +42,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if std::env::var_os("BERTH_BENCH_PHASES").is_some() {
             for i in 0..5 {
                 let t = Instant::now();
-                let c = rt
-                    .create_container(CreateOptions {
+                let c = berth_core::need(rt.containers(), rt.kind(), "creating containers")?
+                    .create(CreateOptions {
                         image: image.clone(),
                         name: Some(format!("phase-{i}")),
                         args: vec!["/bin/true".into()],
@@ -68,8 +68,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!("run_true_ms {:.1}", median(times));
 
-        let c = rt
-            .create_container(CreateOptions {
+        let c = berth_core::need(rt.containers(), rt.kind(), "creating containers")?
+            .create(CreateOptions {
                 image: image.clone(),
                 name: Some("bench-exec".into()),
                 args: vec!["/bin/sleep".into(), "600".into()],

@@ -29,7 +29,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     tokio.block_on(async {
         let rt = berth_core::connect(Some(endpoint), Default::default()).await?;
-        let exec_target = rt.open_container(exec_container).await?;
+        let exec_target =
+            berth_core::need(rt.containers(), rt.kind(), "opening containers")?.open(exec_container).await?;
         let pid = std::process::id();
         let mut out = std::io::stdout().lock();
         for (n, line) in std::io::stdin().lock().lines().enumerate() {
@@ -37,8 +38,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             match line.trim() {
                 "run" => {
                     let t = Instant::now();
-                    let c = rt
-                        .create_container(CreateOptions {
+                    let c = berth_core::need(rt.containers(), rt.kind(), "creating containers")?
+                        .create(CreateOptions {
                             image: image.clone(),
                             name: Some(format!("berth-bench-run-{pid}-{n}")),
                             args: vec!["true".into()],
@@ -80,12 +81,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 cmd if cmd.starts_with("list ") => {
                     let filters = vec![format!("label={}", cmd["list ".len()..].trim())];
                     let t = Instant::now();
-                    let listed = rt.list_containers(&filters).await?;
+                    let listed =
+                        berth_core::need(rt.containers(), rt.kind(), "listing containers")?.list(&filters).await?;
                     let t_list = t.elapsed();
                     let (mut open, mut inspect) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
                     for s in &listed {
                         let t1 = Instant::now();
-                        let c = rt.open_container(&s.id).await?;
+                        let c = berth_core::need(rt.containers(), rt.kind(), "opening containers")?.open(&s.id).await?;
                         let t2 = Instant::now();
                         let info = c.inspect().await?;
                         // What the C ABI hands out: the inspect document as JSON text.

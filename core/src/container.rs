@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use tokio::sync::mpsc;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fs::FileSystem;
 use crate::model::{ContainerSummary, ProcessInfo, RuntimeKind};
 
@@ -277,7 +277,33 @@ pub struct CommitOptions {
     pub pause: Option<bool>,
 }
 
-/// A container of a daemon backend. Every method may be called from many tasks at once.
+/// The containers of a runtime (a runtime's `containers()` service).
+#[async_trait]
+pub trait Containers: Send + Sync {
+    /// The containers, optionally filtered (backend filter syntax; containerd:
+    /// `labels."key"==value`, `image==name`; several filters are ORed).
+    async fn list(&self, filters: &[String]) -> Result<Vec<ContainerSummary>>;
+
+    /// The containers `pattern` matches: an exact ID or name, else an ID prefix.
+    async fn find(&self, pattern: &str) -> Result<Vec<ContainerSummary>> {
+        let all = self.list(&[]).await?;
+        let exact: Vec<_> =
+            all.iter().filter(|c| c.id == pattern || c.names.iter().any(|n| n == pattern)).cloned().collect();
+        if !exact.is_empty() {
+            return Ok(exact);
+        }
+        Ok(all.into_iter().filter(|c| c.id.starts_with(pattern)).collect())
+    }
+
+    /// Creates a container (not started).
+    async fn create(&self, options: CreateOptions) -> Result<Arc<dyn Container>>;
+
+    /// Opens the one container `pattern` matches (NotFound or Ambiguous otherwise).
+    async fn open(&self, pattern: &str) -> Result<Arc<dyn Container>>;
+}
+
+/// A container. Every method may be called from many tasks at once. Abilities not
+/// every runtime has are services ([`Container::logs`] and after), as on a runtime.
 #[async_trait]
 pub trait Container: Send + Sync {
     fn id(&self) -> &str;
@@ -307,50 +333,22 @@ pub trait Container: Send + Sync {
     /// What the container changed, relative to its image.
     async fn changes(&self) -> Result<Vec<Change>>;
 
-    /// The container's log, stdout and stderr kept apart. The stream ends at the end of
-    /// the log, or, with `follow`, when the container stops or the receiver is dropped.
-    async fn logs(&self, options: LogOptions) -> Result<mpsc::Receiver<Result<LogChunk>>> {
-        let _ = options;
-        Err(Error::not_supported(self.kind().scheme(), "container logs"))
-    }
+    /// The container's log (None where the runtime keeps none).
+    fn logs(&self) -> Option<&dyn Logs>;
 
-    /// Attaches to the init process: its output from now on, its stdin (when the
-    /// container was created with `stdin`), its tty size. The session's exit event comes
-    /// when the container stops.
-    async fn attach(&self) -> Result<Arc<dyn ExecSession>> {
-        Err(Error::not_supported(self.kind().scheme(), "attaching to a container"))
-    }
+    /// Resource use samples.
+    fn stats(&self) -> Option<&dyn Stats>;
 
-    /// Resource use: one sample (`stream` false), or a sample about every second until
-    /// the receiver is dropped.
-    async fn stats(&self, stream: bool) -> Result<mpsc::Receiver<Result<ContainerStats>>> {
-        let _ = stream;
-        Err(Error::not_supported(self.kind().scheme(), "container stats"))
-    }
+    /// Attaching to the init process.
+    fn attacher(&self) -> Option<&dyn Attacher>;
 
-    async fn rename(&self, name: &str) -> Result<()> {
-        let _ = name;
-        Err(Error::not_supported(self.kind().scheme(), "renaming containers"))
-    }
+    fn renamer(&self) -> Option<&dyn Renamer>;
 
-    /// Writes the container's whole filesystem as a tar to `dest`.
-    async fn export(&self, dest: &Path) -> Result<()> {
-        let _ = dest;
-        Err(Error::not_supported(self.kind().scheme(), "exporting containers"))
-    }
+    /// Tars of the container's filesystem.
+    fn archiver(&self) -> Option<&dyn Archiver>;
 
-    /// Makes an image of the container's filesystem; returns the image ID.
-    async fn commit(&self, options: CommitOptions) -> Result<String> {
-        let _ = options;
-        Err(Error::not_supported(self.kind().scheme(), "committing containers"))
-    }
-
-    /// Writes `path` of the container (a file, or a directory with everything under it)
-    /// as a tar to `dest`, as `docker cp` reads it.
-    async fn archive(&self, path: &str, dest: &Path) -> Result<()> {
-        let _ = (path, dest);
-        Err(Error::not_supported(self.kind().scheme(), "archives of container paths"))
-    }
+    /// Images made of the container.
+    fn committer(&self) -> Option<&dyn Committer>;
 
     /// Runs a process to its end and collects its output; `stdin` is written, then closed.
     async fn exec_output(
@@ -383,12 +381,56 @@ pub trait Container: Send + Sync {
                 Ok(r) => r,
                 Err(_) => {
                     let _ = session.kill(libc::SIGKILL).await;
-                    Err(Error::new(
-                        crate::ErrorKind::Timeout,
-                        format!("exec did not finish within {} ms", d.as_millis()),
-                    ))
+                    Err(Error::new(ErrorKind::Timeout, format!("exec did not finish within {} ms", d.as_millis())))
                 }
             },
         }
     }
+}
+
+/// A container's log.
+#[async_trait]
+pub trait Logs: Send + Sync {
+    /// The log, stdout and stderr kept apart. The stream ends at the end of the log, or,
+    /// with `follow`, when the container stops or the receiver is dropped.
+    async fn read(&self, options: LogOptions) -> Result<mpsc::Receiver<Result<LogChunk>>>;
+}
+
+/// A container's resource use.
+#[async_trait]
+pub trait Stats: Send + Sync {
+    /// One sample (`stream` false), or a sample about every second until the receiver is
+    /// dropped.
+    async fn read(&self, stream: bool) -> Result<mpsc::Receiver<Result<ContainerStats>>>;
+}
+
+/// Attaching to a container's init process.
+#[async_trait]
+pub trait Attacher: Send + Sync {
+    /// Its output from now on, its stdin (when the container was created with `stdin`),
+    /// its tty size. The session's exit event comes when the container stops.
+    async fn attach(&self) -> Result<Arc<dyn ExecSession>>;
+}
+
+#[async_trait]
+pub trait Renamer: Send + Sync {
+    async fn rename(&self, name: &str) -> Result<()>;
+}
+
+/// Tars of a container's filesystem.
+#[async_trait]
+pub trait Archiver: Send + Sync {
+    /// Writes the container's whole filesystem as a tar to `dest`.
+    async fn export(&self, dest: &Path) -> Result<()>;
+
+    /// Writes `path` of the container (a file, or a directory with everything under it)
+    /// as a tar to `dest`, as `docker cp` reads it.
+    async fn archive(&self, path: &str, dest: &Path) -> Result<()>;
+}
+
+/// Images made of a container.
+#[async_trait]
+pub trait Committer: Send + Sync {
+    /// Makes an image of the container's filesystem; returns the image ID.
+    async fn commit(&self, options: CommitOptions) -> Result<String>;
 }

@@ -1,4 +1,5 @@
-//! Endpoint strings (`scheme://address?key=value&...`) and `detect()`.
+//! Endpoint strings (`scheme://address?key=value&...`), connect options, and what
+//! `detect()` reports.
 //!
 //! For the file-based schemes (`oci`, `oci-archive`, `docker-archive`) the address is a
 //! path: `oci-archive:///abs/x.tar` is absolute, `oci-archive://rel/x.tar` is relative
@@ -6,8 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::os::unix::fs::FileTypeExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -30,12 +30,8 @@ impl Endpoint {
     pub fn parse(s: &str) -> Result<Endpoint> {
         let bad = |why: String| Error::invalid(format!("endpoint {s:?}: {why}"));
         let (scheme, rest) = s.split_once("://").ok_or_else(|| bad("expected scheme://address".into()))?;
-        let kind = RuntimeKind::from_scheme(scheme).ok_or_else(|| {
-            bad(format!(
-                "unknown scheme {scheme:?} (expected docker, podman, containerd, cri, oci, \
-                 oci-archive, docker-archive or registry)"
-            ))
-        })?;
+        let kind = RuntimeKind::from_scheme(scheme)
+            .ok_or_else(|| bad(format!("unknown scheme {scheme:?} (expected {})", scheme_list())))?;
         let (address, query) = rest.split_once('?').unwrap_or((rest, ""));
         if address.is_empty() {
             return Err(bad("empty address".into()));
@@ -117,82 +113,13 @@ pub struct Detected {
     pub namespaces: Vec<String>,
 }
 
-/// The well-known sockets, in the order detect() reports them.
-const WELL_KNOWN: &[(RuntimeKind, &str)] = &[
-    (RuntimeKind::Docker, "/var/run/docker.sock"),
-    (RuntimeKind::Podman, "/run/podman/podman.sock"),
-    (RuntimeKind::Containerd, "/run/containerd/containerd.sock"),
-    (RuntimeKind::Containerd, "/run/k3s/containerd/containerd.sock"),
-    (RuntimeKind::Cri, "/run/crio/crio.sock"),
-];
-
-/// Finds the runtimes this host offers: DOCKER_HOST, CONTAINER_HOST (Podman),
-/// CONTAINERD_ADDRESS (with CONTAINERD_NAMESPACE), then the well-known sockets
-/// (including Podman's rootless socket under XDG_RUNTIME_DIR). Only sockets that exist
-/// are listed; nothing is connected to.
-pub fn detect() -> Vec<Detected> {
-    let mut found: Vec<Detected> = Vec::new();
-    let mut push = |kind: RuntimeKind, endpoint: String, source: String| {
-        if !found.iter().any(|d| d.endpoint == endpoint) {
-            found.push(Detected { endpoint, kind, source, namespaces: Vec::new() });
-        }
-    };
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    if let Some(h) = env("DOCKER_HOST") {
-        push(RuntimeKind::Docker, docker_style(RuntimeKind::Docker, &h), "DOCKER_HOST".into());
+/// "docker, podman, ... or registry": the schemes an endpoint may name.
+fn scheme_list() -> String {
+    let names: Vec<&str> = RuntimeKind::ALL.iter().map(|k| k.scheme()).collect();
+    match names.split_last() {
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
-    if let Some(h) = env("CONTAINER_HOST") {
-        push(RuntimeKind::Podman, docker_style(RuntimeKind::Podman, &h), "CONTAINER_HOST".into());
-    }
-    if let Some(a) = env("CONTAINERD_ADDRESS") {
-        let mut e = format!("containerd://{a}");
-        if let Some(ns) = env("CONTAINERD_NAMESPACE") {
-            e.push_str(&format!("?namespace={ns}"));
-        }
-        push(RuntimeKind::Containerd, e, "CONTAINERD_ADDRESS".into());
-    }
-    let mut sockets: Vec<(RuntimeKind, PathBuf)> = WELL_KNOWN.iter().map(|(k, p)| (*k, PathBuf::from(p))).collect();
-    if let Some(xdg) = env("XDG_RUNTIME_DIR") {
-        sockets.insert(2, (RuntimeKind::Podman, Path::new(&xdg).join("podman/podman.sock")));
-    }
-    for (kind, path) in sockets {
-        if is_socket(&path) {
-            let p = path.display().to_string();
-            push(kind, format!("{}://{p}", kind.scheme()), p);
-        }
-    }
-    #[cfg(feature = "containerd")]
-    for d in found.iter_mut().filter(|d| d.kind == RuntimeKind::Containerd) {
-        d.namespaces = containerd_namespaces(&d.endpoint);
-    }
-    found
-}
-
-/// Asks a containerd for its namespaces, giving up after a second.
-#[cfg(feature = "containerd")]
-fn containerd_namespaces(endpoint: &str) -> Vec<String> {
-    let Ok(e) = Endpoint::parse(endpoint) else { return Vec::new() };
-    let Ok(rt) = crate::containerd::ContainerdRuntime::open(e, &ConnectOptions::default()) else { return Vec::new() };
-    crate::io::block(async move {
-        Ok(tokio::time::timeout(Duration::from_secs(1), rt.namespaces())
-            .await
-            .ok()
-            .and_then(|r| r.ok())
-            .unwrap_or_default())
-    })
-    .unwrap_or_default()
-}
-
-/// `unix:///x.sock` and `tcp://h:p` as Docker writes them, in berth's endpoint form.
-fn docker_style(kind: RuntimeKind, host: &str) -> String {
-    match host.strip_prefix("unix://") {
-        Some(path) => format!("{}://{path}", kind.scheme()),
-        None => format!("{}://{host}", kind.scheme()),
-    }
-}
-
-fn is_socket(p: &Path) -> bool {
-    std::fs::metadata(p).map(|m| m.file_type().is_socket()).unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -214,8 +141,12 @@ mod tests {
     }
 
     #[test]
-    fn docker_host_forms() {
-        assert_eq!(docker_style(RuntimeKind::Docker, "unix:///a.sock"), "docker:///a.sock");
-        assert_eq!(docker_style(RuntimeKind::Docker, "tcp://1.2.3.4:2375"), "docker://tcp://1.2.3.4:2375");
+    fn unknown_schemes_list_the_known_ones() {
+        let e = Endpoint::parse("nope:///x").unwrap_err();
+        assert!(
+            e.message()
+                .contains("(expected docker, podman, containerd, cri, oci, oci-archive, docker-archive or registry)"),
+            "{e}"
+        );
     }
 }

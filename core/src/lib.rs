@@ -17,13 +17,11 @@
 //! # Ok(()) }
 //! ```
 
+pub mod backends;
 pub mod blob;
+pub mod connect;
 pub mod container;
-#[cfg(feature = "containerd")]
-pub mod containerd;
 pub mod digest;
-#[cfg(feature = "docker")]
-pub mod docker;
 pub mod endpoint;
 pub mod error;
 pub mod find;
@@ -31,16 +29,19 @@ pub mod fs;
 pub mod host_dir;
 pub mod image;
 pub mod io;
+mod io_adapter;
 pub mod model;
-pub mod oci;
 pub mod pod;
 pub mod process;
 pub mod reference;
 pub mod runtime;
+pub mod service;
 pub mod snapshot;
 mod util;
 
-pub use endpoint::{detect, ConnectOptions, Detected, Endpoint};
+pub use connect::{connect, detect};
+pub use endpoint::{ConnectOptions, Detected, Endpoint};
 pub use error::{Error, ErrorKind, Result};
 pub use image::{Image, Layer};
-pub use runtime::{connect, Runtime};
+pub use runtime::Runtime;
+pub use service::need;

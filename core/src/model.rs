@@ -24,6 +24,19 @@ pub enum RuntimeKind {
 }
 
 impl RuntimeKind {
+    /// Every kind, in the order messages list their schemes. Endpoint strings name one
+    /// of these; the backend table says which are built in.
+    pub const ALL: [RuntimeKind; 8] = [
+        RuntimeKind::Docker,
+        RuntimeKind::Podman,
+        RuntimeKind::Containerd,
+        RuntimeKind::Cri,
+        RuntimeKind::Oci,
+        RuntimeKind::OciArchive,
+        RuntimeKind::DockerArchive,
+        RuntimeKind::Registry,
+    ];
+
     /// The endpoint scheme of this kind ("oci-archive").
     pub fn scheme(self) -> &'static str {
         match self {
@@ -40,18 +53,7 @@ impl RuntimeKind {
 
     /// The kind for an endpoint scheme.
     pub fn from_scheme(s: &str) -> Option<RuntimeKind> {
-        [
-            RuntimeKind::Docker,
-            RuntimeKind::Podman,
-            RuntimeKind::Containerd,
-            RuntimeKind::Cri,
-            RuntimeKind::Oci,
-            RuntimeKind::OciArchive,
-            RuntimeKind::DockerArchive,
-            RuntimeKind::Registry,
-        ]
-        .into_iter()
-        .find(|k| k.scheme() == s)
+        RuntimeKind::ALL.into_iter().find(|k| k.scheme() == s)
     }
 
     /// True for the kinds that read files and need no daemon.

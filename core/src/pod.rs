@@ -1,6 +1,7 @@
 //! Pods: groups of containers that share namespaces (Podman pods; CRI sandboxes).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -28,6 +29,17 @@ pub struct PodInfo {
     pub summary: PodSummary,
     /// The runtime's own inspect document.
     pub native: serde_json::Value,
+}
+
+/// The pods of a runtime (a runtime's `pods()` service).
+#[async_trait]
+pub trait Pods: Send + Sync {
+    async fn list(&self) -> Result<Vec<PodSummary>>;
+
+    async fn create(&self, options: PodOptions) -> Result<Arc<dyn Pod>>;
+
+    /// Opens the one pod `pattern` matches: an exact ID or name, else an ID prefix.
+    async fn open(&self, pattern: &str) -> Result<Arc<dyn Pod>>;
 }
 
 /// A pod of a daemon backend. Every method may be called from many tasks at once.

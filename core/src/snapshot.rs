@@ -1,5 +1,7 @@
 //! Snapshots (containerd): the layered filesystems containers run on.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::error::Result;
@@ -19,4 +21,10 @@ pub trait Snapshots: Send + Sync {
     async fn mounts(&self, key: &str) -> Result<Vec<MountInfo>>;
     async fn usage(&self, key: &str) -> Result<SnapshotUsage>;
     async fn remove(&self, key: &str) -> Result<()>;
+}
+
+/// The snapshotters of a runtime (a runtime's `snapshots()` service).
+pub trait Snapshotters: Send + Sync {
+    /// The snapshots of `snapshotter` (the runtime's default when `None`).
+    fn snapshotter(&self, snapshotter: Option<&str>) -> Result<Arc<dyn Snapshots>>;
 }

@@ -597,7 +597,10 @@ pub unsafe extern "C" fn berth_container_attach(out: *mut berth_exec, c: berth_c
         let out = out_arg(out, "out")?;
         let o = container(c)?;
         let inner = o.c.clone();
-        let session = block_on(async move { inner.attach().await }, o.timeout)?;
+        let session = block_on(
+            async move { berth_core::need(inner.attacher(), inner.kind(), "attaching to a container")?.attach().await },
+            o.timeout,
+        )?;
         out.id = insert_exec(session, o.timeout)?;
         Ok(BERTH_OK)
     })
@@ -680,7 +683,10 @@ pub unsafe extern "C" fn berth_container_logs(
             json_object_arg(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
         let o = container(c)?;
         let inner = o.c.clone();
-        let chunks = block_on(async move { inner.logs(options).await }, o.timeout)?;
+        let chunks = block_on(
+            async move { berth_core::need(inner.logs(), inner.kind(), "container logs")?.read(options).await },
+            o.timeout,
+        )?;
         out.id = mapped_stream::<LogChunk, LogItem>(chunks)?;
         Ok(BERTH_OK)
     })
@@ -708,7 +714,10 @@ pub unsafe extern "C" fn berth_container_stats(
         let out = out_arg(out, "out")?;
         let o = container(c)?;
         let inner = o.c.clone();
-        let samples = block_on(async move { inner.stats(stream).await }, o.timeout)?;
+        let samples = block_on(
+            async move { berth_core::need(inner.stats(), inner.kind(), "container stats")?.read(stream).await },
+            o.timeout,
+        )?;
         let source = ChannelSource::new(samples, Vec::new());
         out.id = handle::insert(Object::Stream(Stream::new(Box::new(source))))?;
         Ok(BERTH_OK)
@@ -729,7 +738,10 @@ pub unsafe extern "C" fn berth_container_rename(c: berth_container, name: *const
         let name = name_arg(unsafe { str_arg(name, "name") }?, "name")?.to_string();
         let o = container(c)?;
         let inner = o.c.clone();
-        block_on(async move { inner.rename(&name).await }, o.timeout)?;
+        block_on(
+            async move { berth_core::need(inner.renamer(), inner.kind(), "renaming containers")?.rename(&name).await },
+            o.timeout,
+        )?;
         Ok(BERTH_OK)
     })
 }
@@ -750,7 +762,10 @@ pub unsafe extern "C" fn berth_container_export(c: berth_container, path: *const
         let path = PathBuf::from(name_arg(unsafe { str_arg(path, "path") }?, "path")?);
         let o = container(c)?;
         let inner = o.c.clone();
-        block_on(async move { inner.export(&path).await }, o.timeout)?;
+        block_on(
+            async move { berth_core::need(inner.archiver(), inner.kind(), "exporting containers")?.export(&path).await },
+            o.timeout,
+        )?;
         Ok(BERTH_OK)
     })
 }
@@ -780,7 +795,10 @@ pub unsafe extern "C" fn berth_container_commit(
             json_object_arg(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
         let o = container(c)?;
         let inner = o.c.clone();
-        let id = block_on(async move { inner.commit(options).await }, o.timeout)?;
+        let id = block_on(
+            async move { berth_core::need(inner.committer(), inner.kind(), "committing containers")?.commit(options).await },
+            o.timeout,
+        )?;
         *out = c_string(id);
         Ok(BERTH_OK)
     })
@@ -808,7 +826,14 @@ pub unsafe extern "C" fn berth_container_archive(
         let dest = PathBuf::from(name_arg(unsafe { str_arg(dest, "dest") }?, "dest")?);
         let o = container(c)?;
         let inner = o.c.clone();
-        block_on(async move { inner.archive(&path, &dest).await }, o.timeout)?;
+        block_on(
+            async move {
+                berth_core::need(inner.archiver(), inner.kind(), "archives of container paths")?
+                    .archive(&path, &dest)
+                    .await
+            },
+            o.timeout,
+        )?;
         Ok(BERTH_OK)
     })
 }

@@ -59,7 +59,10 @@ pub unsafe extern "C" fn berth_runtime_list_pods(out: *mut *mut c_char, rt: bert
         let out = out_arg(out, "out")?;
         let r = runtime(rt)?;
         let inner = r.rt.clone();
-        let pods = block_on(async move { inner.list_pods().await }, r.timeout)?;
+        let pods = block_on(
+            async move { berth_core::need(inner.pods(), inner.kind(), "listing pods")?.list().await },
+            r.timeout,
+        )?;
         *out = json_out(&pods)?;
         Ok(BERTH_OK)
     })
@@ -89,7 +92,10 @@ pub unsafe extern "C" fn berth_runtime_create_pod(
             json_object_arg(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
         let r = runtime(rt)?;
         let inner = r.rt.clone();
-        let p = block_on(async move { inner.create_pod(options).await }, r.timeout)?;
+        let p = block_on(
+            async move { berth_core::need(inner.pods(), inner.kind(), "creating pods")?.create(options).await },
+            r.timeout,
+        )?;
         out.id = insert_pod(p, r.timeout)?;
         Ok(BERTH_OK)
     })
@@ -115,7 +121,10 @@ pub unsafe extern "C" fn berth_runtime_open_pod(
         let pattern = name_arg(unsafe { str_arg(pattern, "pattern") }?, "pattern")?.to_string();
         let r = runtime(rt)?;
         let inner = r.rt.clone();
-        let p = block_on(async move { inner.open_pod(&pattern).await }, r.timeout)?;
+        let p = block_on(
+            async move { berth_core::need(inner.pods(), inner.kind(), "opening pods")?.open(&pattern).await },
+            r.timeout,
+        )?;
         out.id = insert_pod(p, r.timeout)?;
         Ok(BERTH_OK)
     })

@@ -192,7 +192,7 @@ pub unsafe extern "C" fn berth_runtime_info(out: *mut *mut c_char, rt: berth_run
             "endpoint": r.rt.endpoint().to_string(),
             "kind": r.rt.kind(),
             "version": version,
-            "capabilities": r.rt.capabilities(),
+            "capabilities": berth_core::model::Capabilities::of(&*r.rt),
         }))?;
         Ok(BERTH_OK)
     })
@@ -313,7 +313,9 @@ pub unsafe extern "C" fn berth_runtime_list_containers(
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
         let filters = json_strings_arg(unsafe { opt_str_arg(filters_json, "filters_json") }?, "filters_json")?;
-        let containers = with_runtime(rt, |r| async move { r.list_containers(&filters).await })?;
+        let containers = with_runtime(rt, |r| async move {
+            berth_core::need(r.containers(), r.kind(), "listing containers")?.list(&filters).await
+        })?;
         *out = json_out(&containers)?;
         Ok(BERTH_OK)
     })
@@ -336,7 +338,9 @@ pub unsafe extern "C" fn berth_runtime_find_containers(
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
         let pattern = name_arg(unsafe { str_arg(pattern, "pattern") }?, "pattern")?.to_string();
-        let containers = with_runtime(rt, |r| async move { r.find_containers(&pattern).await })?;
+        let containers = with_runtime(rt, |r| async move {
+            berth_core::need(r.containers(), r.kind(), "listing containers")?.find(&pattern).await
+        })?;
         *out = json_out(&containers)?;
         Ok(BERTH_OK)
     })
@@ -371,7 +375,10 @@ pub unsafe extern "C" fn berth_runtime_create_container(
         }
         let r = runtime(rt)?;
         let inner = r.rt.clone();
-        let c = block_on(async move { inner.create_container(options).await }, r.timeout)?;
+        let c = block_on(
+            async move { berth_core::need(inner.containers(), inner.kind(), "creating containers")?.create(options).await },
+            r.timeout,
+        )?;
         out.id = insert_container(c, r.timeout)?;
         Ok(BERTH_OK)
     })
@@ -397,7 +404,10 @@ pub unsafe extern "C" fn berth_runtime_open_container(
         let pattern = name_arg(unsafe { str_arg(pattern, "pattern") }?, "pattern")?.to_string();
         let r = runtime(rt)?;
         let inner = r.rt.clone();
-        let c = block_on(async move { inner.open_container(&pattern).await }, r.timeout)?;
+        let c = block_on(
+            async move { berth_core::need(inner.containers(), inner.kind(), "opening containers")?.open(&pattern).await },
+            r.timeout,
+        )?;
         out.id = insert_container(c, r.timeout)?;
         Ok(BERTH_OK)
     })
@@ -422,7 +432,9 @@ pub unsafe extern "C" fn berth_runtime_tag_image(
         let source = name_arg(unsafe { str_arg(source, "source") }?, "source")?.to_string();
         // SAFETY: forwarded from this function's contract.
         let target = name_arg(unsafe { str_arg(target, "target") }?, "target")?.to_string();
-        with_runtime(rt, |r| async move { r.tag_image(&source, &target).await })?;
+        with_runtime(rt, |r| async move {
+            berth_core::need(r.image_store(), r.kind(), "tagging images")?.tag(&source, &target).await
+        })?;
         Ok(BERTH_OK)
     })
 }
@@ -439,7 +451,9 @@ pub unsafe extern "C" fn berth_runtime_remove_image(rt: berth_runtime, pattern: 
     call(|| {
         // SAFETY: forwarded from this function's contract.
         let pattern = name_arg(unsafe { str_arg(pattern, "pattern") }?, "pattern")?.to_string();
-        with_runtime(rt, |r| async move { r.remove_image(&pattern).await })?;
+        with_runtime(rt, |r| async move {
+            berth_core::need(r.image_store(), r.kind(), "removing images")?.remove(&pattern).await
+        })?;
         Ok(BERTH_OK)
     })
 }
@@ -462,7 +476,9 @@ pub unsafe extern "C" fn berth_runtime_import_images(
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
         let path = PathBuf::from(name_arg(unsafe { str_arg(path, "path") }?, "path")?);
-        let images = with_runtime(rt, |r| async move { r.import_images(&path).await })?;
+        let images = with_runtime(rt, |r| async move {
+            berth_core::need(r.image_store(), r.kind(), "importing images")?.import(&path).await
+        })?;
         *out = json_out(&images)?;
         Ok(BERTH_OK)
     })
@@ -493,7 +509,9 @@ pub unsafe extern "C" fn berth_runtime_export_images(
         }
         // SAFETY: forwarded from this function's contract.
         let path = PathBuf::from(name_arg(unsafe { str_arg(path, "path") }?, "path")?);
-        with_runtime(rt, |r| async move { r.export_images(&patterns, &path).await })?;
+        with_runtime(rt, |r| async move {
+            berth_core::need(r.image_store(), r.kind(), "exporting images")?.export(&patterns, &path).await
+        })?;
         Ok(BERTH_OK)
     })
 }
@@ -577,7 +595,11 @@ pub unsafe extern "C" fn berth_runtime_pull(
         let inner = runtime(rt)?.rt.clone();
         out.id = progress_stream(
             "pull",
-            |progress| async move { inner.pull_image(&reference, options, Some(progress)).await },
+            |progress| async move {
+                berth_core::need(inner.puller(), inner.kind(), "pulling images")?
+                    .pull(&reference, options, Some(progress))
+                    .await
+            },
             |image| json!({ "status": "complete", "image": image }),
         )?;
         Ok(BERTH_OK)
@@ -620,7 +642,9 @@ pub unsafe extern "C" fn berth_runtime_push(
         out.id = progress_stream(
             "push",
             move |progress| async move {
-                inner.push_image(&reference, options, Some(progress)).await?;
+                berth_core::need(inner.pusher(), inner.kind(), "pushing images")?
+                    .push(&reference, options, Some(progress))
+                    .await?;
                 Ok(reference)
             },
             |reference| json!({ "status": "complete", "reference": reference }),
@@ -658,7 +682,10 @@ pub unsafe extern "C" fn berth_runtime_events(
         let r = runtime(rt)?;
         let inner = r.rt.clone();
         // Closing the stream drops the receiver, which ends the subscription.
-        let events = block_on(async move { inner.events(&filters).await }, r.timeout)?;
+        let events = block_on(
+            async move { berth_core::need(inner.events(), inner.kind(), "events")?.subscribe(&filters).await },
+            r.timeout,
+        )?;
         let source = ChannelSource::new(events, Vec::new());
         out.id = handle::insert(Object::Stream(Stream::new(Box::new(source))))?;
         Ok(BERTH_OK)

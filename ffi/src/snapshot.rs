@@ -25,7 +25,7 @@ where
     // SAFETY: forwarded from this function's contract.
     let snapshotter = unsafe { opt_str_arg(snapshotter, "snapshotter") }?.filter(|s| !s.is_empty());
     let r = runtime(rt)?;
-    let snapshots = r.rt.snapshots(snapshotter)?;
+    let snapshots = berth_core::need(r.rt.snapshots(), r.rt.kind(), "snapshots")?.snapshotter(snapshotter)?;
     block_on(f(snapshots), r.timeout)
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use berth_core::Runtime;
+use berth_core::{need, Runtime};
 
 /// The daemon backends the harness starts; the behaviour suite runs on each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,12 +211,12 @@ impl Harness {
     /// Nothing of container `id` is left: not listed, and on containerd no task and no
     /// snapshot either.
     pub fn assert_container_gone(&self, rt: &Arc<dyn Runtime>, id: &str) {
-        let left = self.block_on(rt.list_containers(&[])).unwrap();
+        let left = self.block_on(need(rt.containers(), rt.kind(), "listing containers").unwrap().list(&[])).unwrap();
         assert!(!left.iter().any(|c| c.id == id || c.names.iter().any(|n| n == id)), "container {id} is still listed");
         if rt.kind() != berth_core::model::RuntimeKind::Containerd {
             return;
         }
-        let snapshots = rt.snapshots(None).unwrap();
+        let snapshots = need(rt.snapshots(), rt.kind(), "snapshots").unwrap().snapshotter(None).unwrap();
         let err = self.block_on(snapshots.stat(id)).unwrap_err();
         assert_eq!(err.kind(), berth_core::ErrorKind::NotFound, "snapshot {id} is left: {err}");
         let ctr = std::process::Command::new("ctr")

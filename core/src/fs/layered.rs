@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::fs::filesystem::{DirEntry, File, FileContent, FileSystem, FileType, NodeKey, Stat};
 use crate::fs::layer::LayerIndex;
 use crate::fs::limits::{MAX_PATH_LEN, MAX_SYMLINK_HOPS};
 use crate::fs::names;
@@ -15,7 +16,6 @@ use crate::fs::resolve::{resolve, NodeId, Stop, TreeView, ROOT};
 use crate::fs::squash::squash;
 use crate::fs::tar::EntryKind;
 use crate::fs::tree::{EntryRef, Tree};
-use crate::fs::{DirEntry, File, FileContent, FileSystem, FileType, NodeKey, Stat};
 
 /// A read-only filesystem over layer indexes.
 pub struct LayeredFs {

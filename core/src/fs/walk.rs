@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::fs::{DirEntry, FileSystem, NodeKey, Stat};
+use crate::fs::filesystem::{DirEntry, FileSystem, NodeKey, Stat};
 
 /// One entry of a walk: its absolute path and its own metadata (links not followed).
 #[derive(Debug, Clone, serde::Serialize)]

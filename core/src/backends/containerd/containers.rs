@@ -24,14 +24,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::unix::pipe;
 use tokio::sync::{mpsc, Mutex};
 
+use crate::backends::containerd::client::Client;
+use crate::backends::containerd::fifo::{opened, FifoSet};
+use crate::backends::containerd::store::{chain_id, create_lease, delete_lease};
+use crate::backends::containerd::time::{timestamp, timestamp_opt};
+use crate::backends::containerd::{image_ops, images, spec};
 use crate::container::{
-    Change, ChangeKind, Container, ContainerInfo, CreateOptions, ExecEvent, ExecOptions, ExecSession, ExitStatus,
-    FailureSlot, OutputStream, Resources,
+    Archiver, Attacher, Change, ChangeKind, Committer, Container, ContainerInfo, CreateOptions, ExecEvent, ExecOptions,
+    ExecSession, ExitStatus, FailureSlot, Logs, OutputStream, Renamer, Resources, Stats,
 };
-use crate::containerd::client::Client;
-use crate::containerd::fifo::{opened, FifoSet};
-use crate::containerd::{images, spec, timestamp, timestamp_opt};
-use crate::digest::Digest;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::layer::LayerIndex;
 use crate::fs::{FileSystem, LayeredFs};
@@ -78,16 +79,6 @@ fn runc_options(root: &str) -> Any {
     Any { type_url: RUNC_OPTIONS_TYPE.to_string(), value }
 }
 
-/// The chain ID of a stack of diff IDs (the name of its committed snapshot).
-pub fn chain_id(diff_ids: &[String]) -> Option<String> {
-    let mut it = diff_ids.iter();
-    let mut chain = it.next()?.clone();
-    for d in it {
-        chain = Digest::sha256_of(format!("{chain} {d}").as_bytes()).to_string();
-    }
-    Some(chain)
-}
-
 /// Creates a container from `options`: its spec from the image, its snapshot prepared
 /// on the image's unpacked layers, its record in containerd.
 pub async fn create(client: &Client, settings: &Settings, options: CreateOptions) -> Result<Arc<ContainerdContainer>> {
@@ -100,10 +91,10 @@ pub async fn create(client: &Client, settings: &Settings, options: CreateOptions
         crate::find::find_one_image(&summaries, &options.image, &format!("containerd namespace {}", client.namespace))?;
     let (_, resolved) = all.iter().find(|(s, _)| s.id == one.id).ok_or_else(|| Error::internal("image vanished"))?;
     // Record the name the caller used when it is one of the image's names.
-    let wanted = crate::containerd::image_ops::normalize(&options.image).ok();
+    let wanted = image_ops::normalize(&options.image).ok();
     let image =
         resolved.iter().find(|r| r.name == options.image || Some(&r.name) == wanted.as_ref()).unwrap_or(&resolved[0]);
-    let id = options.name.clone().unwrap_or_else(|| format!("berth-{}", crate::containerd::random_suffix()));
+    let id = options.name.clone().unwrap_or_else(|| format!("berth-{}", crate::util::random_suffix()));
     if id.is_empty() || id.len() > 76 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
         return Err(Error::invalid(format!("container name {id:?}: use 1-76 letters, digits, '.', '_' or '-'")));
     }
@@ -114,12 +105,12 @@ pub async fn create(client: &Client, settings: &Settings, options: CreateOptions
 
     // A lease holds the new snapshot until the container record references it: without
     // it, a garbage collection in between (another client deleting something) takes it.
-    let c = crate::containerd::store::create_lease(client).await?;
+    let c = create_lease(client).await?;
     let lease = c.clone();
     let s = settings.clone();
     let name = image.name.clone();
     let container_id = id.clone();
-    let created = crate::io::run(async move {
+    let created = async move {
         // The image must be unpacked for this snapshotter.
         c.snapshots()
             .stat(c.req(StatSnapshotRequest { snapshotter: s.snapshotter.clone(), key: parent.clone() }))
@@ -160,9 +151,9 @@ pub async fn create(client: &Client, settings: &Settings, options: CreateOptions
             return Err(c.error(format!("create container {container_id}"), st));
         }
         Ok(())
-    })
+    }
     .await;
-    crate::containerd::store::delete_lease(&lease).await;
+    delete_lease(&lease).await;
     created?;
     Ok(Arc::new(ContainerdContainer::new(client, settings, id)))
 }
@@ -219,23 +210,20 @@ fn summary_of(r: &Record, state: ContainerState) -> ContainerSummary {
 /// (`labels."key"==value`, `image==name`, `id==x`; several are ORed).
 pub async fn list(client: &Client, filters: Vec<String>) -> Result<Vec<ContainerSummary>> {
     let c = client.clone();
-    crate::io::run(async move {
-        let records = c
-            .containers()
-            .list(c.req(ListContainersRequest { filters }))
-            .await
-            .map_err(|st| c.error("list containers", st))?
-            .into_inner()
-            .containers;
-        let mut out = Vec::new();
-        for r in records {
-            let state = task_state(&c, &r.id).await?;
-            out.push(summary_of(&r, state));
-        }
-        out.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
-    })
-    .await
+    let records = c
+        .containers()
+        .list(c.req(ListContainersRequest { filters }))
+        .await
+        .map_err(|st| c.error("list containers", st))?
+        .into_inner()
+        .containers;
+    let mut out = Vec::new();
+    for r in records {
+        let state = task_state(&c, &r.id).await?;
+        out.push(summary_of(&r, state));
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
 }
 
 /// A container of containerd. Cheap: it holds the client and the ID.
@@ -255,21 +243,16 @@ impl ContainerdContainer {
     async fn record(&self) -> Result<Record> {
         let c = self.client.clone();
         let id = self.id.clone();
-        crate::io::run(async move {
-            let r = c
-                .containers()
-                .get(c.req(GetContainerRequest { id: id.clone() }))
-                .await
-                .map_err(|st| c.error(format!("container {id}"), st))?;
-            r.into_inner().container.ok_or_else(|| Error::not_found(format!("container {id}")))
-        })
-        .await
+        let r = c
+            .containers()
+            .get(c.req(GetContainerRequest { id: id.clone() }))
+            .await
+            .map_err(|st| c.error(format!("container {id}"), st))?;
+        r.into_inner().container.ok_or_else(|| Error::not_found(format!("container {id}")))
     }
 
     async fn state(&self) -> Result<ContainerState> {
-        let c = self.client.clone();
-        let id = self.id.clone();
-        crate::io::run(async move { task_state(&c, &id).await }).await
+        task_state(&self.client, &self.id).await
     }
 
     /// Waits for process `exec_id` ("" for init) of this container to exit.
@@ -291,19 +274,11 @@ impl ContainerdContainer {
     async fn signal(&self, signal: i32, all: bool) -> Result<()> {
         let c = self.client.clone();
         let id = self.id.clone();
-        crate::io::run(async move {
-            c.tasks()
-                .kill(c.req(KillRequest {
-                    container_id: id.clone(),
-                    exec_id: String::new(),
-                    signal: signal as u32,
-                    all,
-                }))
-                .await
-                .map_err(|st| c.error(format!("signal {signal} to container {id}"), st))?;
-            Ok(())
-        })
-        .await
+        c.tasks()
+            .kill(c.req(KillRequest { container_id: id.clone(), exec_id: String::new(), signal: signal as u32, all }))
+            .await
+            .map_err(|st| c.error(format!("signal {signal} to container {id}"), st))?;
+        Ok(())
     }
 
     /// Waits for init with a deadline; `None` when it is still running then.
@@ -318,15 +293,12 @@ impl ContainerdContainer {
     async fn snapshot_mounts(&self, record: &Record) -> Result<Vec<containerd_client::types::Mount>> {
         let c = self.client.clone();
         let (snapshotter, key) = (record.snapshotter.clone(), record.snapshot_key.clone());
-        crate::io::run(async move {
-            let r = c
-                .snapshots()
-                .mounts(c.req(MountsRequest { snapshotter, key: key.clone() }))
-                .await
-                .map_err(|st| c.error(format!("mounts of snapshot {key}"), st))?;
-            Ok(r.into_inner().mounts)
-        })
-        .await
+        let r = c
+            .snapshots()
+            .mounts(c.req(MountsRequest { snapshotter, key: key.clone() }))
+            .await
+            .map_err(|st| c.error(format!("mounts of snapshot {key}"), st))?;
+        Ok(r.into_inner().mounts)
     }
 
     /// The directory holding what the container changed (the overlay upper directory),
@@ -411,24 +383,17 @@ impl Container for ContainerdContainer {
             Some(f) => (FifoSet::path_str(&f.stdout), Some(f.open_ends())),
             None => (String::new(), None),
         };
-        let created = crate::io::run({
-            let c = c.clone();
-            let id = id.clone();
-            async move {
-                c.tasks()
-                    .create(c.req(CreateTaskRequest {
-                        container_id: id.clone(),
-                        rootfs: mounts,
-                        stdout,
-                        terminal,
-                        ..Default::default()
-                    }))
-                    .await
-                    .map_err(|st| c.error(format!("create task of container {id}"), st))?;
-                Ok(())
-            }
-        })
-        .await;
+        let created = c
+            .tasks()
+            .create(c.req(CreateTaskRequest {
+                container_id: id.clone(),
+                rootfs: mounts,
+                stdout,
+                terminal,
+                ..Default::default()
+            }))
+            .await
+            .map_err(|st| c.error(format!("create task of container {id}"), st));
         if let Err(e) = created {
             if let Some(f) = &fifos {
                 f.release();
@@ -447,14 +412,11 @@ impl Container for ContainerdContainer {
         *self.fifos.lock().await = fifos;
         // The exit is watched before the start, so even an instant exit is seen.
         let _watch = self.wait_task("");
-        crate::io::run(async move {
-            c.tasks()
-                .start(c.req(StartRequest { container_id: id.clone(), exec_id: String::new() }))
-                .await
-                .map_err(|st| c.error(format!("start container {id}"), st))?;
-            Ok(())
-        })
-        .await
+        c.tasks()
+            .start(c.req(StartRequest { container_id: id.clone(), exec_id: String::new() }))
+            .await
+            .map_err(|st| c.error(format!("start container {id}"), st))?;
+        Ok(())
     }
 
     async fn stop(&self, grace: Duration) -> Result<ExitStatus> {
@@ -489,27 +451,21 @@ impl Container for ContainerdContainer {
     async fn pause(&self) -> Result<()> {
         let c = self.client.clone();
         let id = self.id.clone();
-        crate::io::run(async move {
-            c.tasks()
-                .pause(c.req(PauseTaskRequest { container_id: id.clone() }))
-                .await
-                .map_err(|st| c.error(format!("pause container {id}"), st))?;
-            Ok(())
-        })
-        .await
+        c.tasks()
+            .pause(c.req(PauseTaskRequest { container_id: id.clone() }))
+            .await
+            .map_err(|st| c.error(format!("pause container {id}"), st))?;
+        Ok(())
     }
 
     async fn resume(&self) -> Result<()> {
         let c = self.client.clone();
         let id = self.id.clone();
-        crate::io::run(async move {
-            c.tasks()
-                .resume(c.req(ResumeTaskRequest { container_id: id.clone() }))
-                .await
-                .map_err(|st| c.error(format!("resume container {id}"), st))?;
-            Ok(())
-        })
-        .await
+        c.tasks()
+            .resume(c.req(ResumeTaskRequest { container_id: id.clone() }))
+            .await
+            .map_err(|st| c.error(format!("resume container {id}"), st))?;
+        Ok(())
     }
 
     async fn delete(&self, force: bool) -> Result<()> {
@@ -533,32 +489,23 @@ impl Container for ContainerdContainer {
                 ));
             }
         }
-        let c = self.client.clone();
-        let id = self.id.clone();
-        crate::io::run(async move {
-            match c.tasks().delete(c.req(DeleteTaskRequest { container_id: id.clone() })).await {
-                Ok(_) => {}
-                Err(st) if st.code() == tonic::Code::NotFound => {}
-                Err(st) => return Err(c.error(format!("delete task of container {id}"), st)),
-            }
-            c.containers()
-                .delete(c.req(DeleteContainerRequest { id: id.clone() }))
-                .await
-                .map_err(|st| c.error(format!("delete container {id}"), st))?;
-            match c
-                .snapshots()
-                .remove(c.req(RemoveSnapshotRequest {
-                    snapshotter: record.snapshotter.clone(),
-                    key: record.snapshot_key.clone(),
-                }))
-                .await
-            {
-                Ok(_) => Ok(()),
-                Err(st) if st.code() == tonic::Code::NotFound => Ok(()),
-                Err(st) => Err(c.error(format!("remove snapshot of container {id}"), st)),
-            }
-        })
-        .await?;
+        let (c, id) = (&self.client, &self.id);
+        match c.tasks().delete(c.req(DeleteTaskRequest { container_id: id.clone() })).await {
+            Ok(_) => {}
+            Err(st) if st.code() == tonic::Code::NotFound => {}
+            Err(st) => return Err(c.error(format!("delete task of container {id}"), st)),
+        }
+        c.containers()
+            .delete(c.req(DeleteContainerRequest { id: id.clone() }))
+            .await
+            .map_err(|st| c.error(format!("delete container {id}"), st))?;
+        let snapshot =
+            RemoveSnapshotRequest { snapshotter: record.snapshotter.clone(), key: record.snapshot_key.clone() };
+        match c.snapshots().remove(c.req(snapshot)).await {
+            Ok(_) => {}
+            Err(st) if st.code() == tonic::Code::NotFound => {}
+            Err(st) => return Err(c.error(format!("remove snapshot of container {id}"), st)),
+        }
         if let Some(f) = self.fifos.lock().await.take() {
             f.remove();
         }
@@ -574,7 +521,7 @@ impl Container for ContainerdContainer {
         let container_spec: Value =
             record.spec.as_ref().and_then(|a| serde_json::from_slice(&a.value).ok()).unwrap_or(Value::Null);
         let process = spec::exec_process_spec(&container_spec, &options)?;
-        let exec_id = format!("exec-{}", crate::containerd::random_suffix());
+        let exec_id = format!("exec-{}", crate::util::random_suffix());
         let fifos = FifoSet::create(&self.settings.fifo_root, &exec_id, options.stdin, options.tty)?;
         let ends = fifos.open_ends();
         let c = self.client.clone();
@@ -588,15 +535,7 @@ impl Container for ContainerdContainer {
             spec: Some(json_any(PROCESS_TYPE, &process)),
             exec_id: exec_id.clone(),
         };
-        let created = crate::io::run({
-            let c = c.clone();
-            let id = id.clone();
-            async move {
-                c.tasks().exec(c.req(request)).await.map_err(|st| c.error(format!("exec in container {id}"), st))?;
-                Ok(())
-            }
-        })
-        .await;
+        let created = c.tasks().exec(c.req(request)).await.map_err(|st| c.error(format!("exec in container {id}"), st));
         if let Err(e) = created {
             fifos.release();
             fifos.remove();
@@ -604,19 +543,11 @@ impl Container for ContainerdContainer {
         }
         // Registered before the start: a process that exits at once is still seen.
         let waiter = self.wait_task(&exec_id);
-        let started = crate::io::run({
-            let c = c.clone();
-            let id = id.clone();
-            let exec_id = exec_id.clone();
-            async move {
-                c.tasks()
-                    .start(c.req(StartRequest { container_id: id.clone(), exec_id }))
-                    .await
-                    .map_err(|st| c.error(format!("start exec in container {id}"), st))?;
-                Ok(())
-            }
-        })
-        .await;
+        let started = c
+            .tasks()
+            .start(c.req(StartRequest { container_id: id.clone(), exec_id: exec_id.clone() }))
+            .await
+            .map_err(|st| c.error(format!("start exec in container {id}"), st));
         if let Err(e) = started {
             fifos.release();
             fifos.remove();
@@ -644,32 +575,26 @@ impl Container for ContainerdContainer {
         let c = self.client.clone();
         let id = self.id.clone();
         let value = spec::linux_resources(&resources);
-        crate::io::run(async move {
-            c.tasks()
-                .update(c.req(UpdateTaskRequest {
-                    container_id: id.clone(),
-                    resources: Some(json_any(RESOURCES_TYPE, &value)),
-                    annotations: HashMap::new(),
-                }))
-                .await
-                .map_err(|st| c.error(format!("update resources of container {id}"), st))?;
-            Ok(())
-        })
-        .await
+        c.tasks()
+            .update(c.req(UpdateTaskRequest {
+                container_id: id.clone(),
+                resources: Some(json_any(RESOURCES_TYPE, &value)),
+                annotations: HashMap::new(),
+            }))
+            .await
+            .map_err(|st| c.error(format!("update resources of container {id}"), st))?;
+        Ok(())
     }
 
     async fn processes(&self) -> Result<Vec<ProcessInfo>> {
         let c = self.client.clone();
         let id = self.id.clone();
-        let pids = crate::io::run(async move {
-            let r = c
-                .tasks()
-                .list_pids(c.req(ListPidsRequest { container_id: id.clone() }))
-                .await
-                .map_err(|st| c.error(format!("processes of container {id}"), st))?;
-            Ok(r.into_inner().processes.into_iter().map(|p| p.pid).collect::<Vec<u32>>())
-        })
-        .await?;
+        let r = c
+            .tasks()
+            .list_pids(c.req(ListPidsRequest { container_id: id.clone() }))
+            .await
+            .map_err(|st| c.error(format!("processes of container {id}"), st))?;
+        let pids: Vec<u32> = r.into_inner().processes.into_iter().map(|p| p.pid).collect();
         // A process may exit between the listing and the read: it is left out.
         Ok(pids.into_iter().filter_map(|pid| crate::process::process_info(pid).ok()).collect())
     }
@@ -708,6 +633,32 @@ impl Container for ContainerdContainer {
         }
         out.sort();
         Ok(out)
+    }
+
+    // containerd keeps no log, and has no attach, stats, rename, commit or archives of
+    // its own.
+    fn logs(&self) -> Option<&dyn Logs> {
+        None
+    }
+
+    fn stats(&self) -> Option<&dyn Stats> {
+        None
+    }
+
+    fn attacher(&self) -> Option<&dyn Attacher> {
+        None
+    }
+
+    fn renamer(&self) -> Option<&dyn Renamer> {
+        None
+    }
+
+    fn archiver(&self) -> Option<&dyn Archiver> {
+        None
+    }
+
+    fn committer(&self) -> Option<&dyn Committer> {
+        None
     }
 }
 
@@ -804,14 +755,11 @@ impl ExecSession for ContainerdExec {
         drop(self.stdin.lock().await.take());
         let c = self.client.clone();
         let (id, exec_id) = (self.container_id.clone(), self.exec_id.clone());
-        crate::io::run(async move {
-            c.tasks()
-                .close_io(c.req(CloseIoRequest { container_id: id.clone(), exec_id, stdin: true }))
-                .await
-                .map_err(|st| c.error(format!("close stdin of exec in container {id}"), st))?;
-            Ok(())
-        })
-        .await
+        c.tasks()
+            .close_io(c.req(CloseIoRequest { container_id: id.clone(), exec_id, stdin: true }))
+            .await
+            .map_err(|st| c.error(format!("close stdin of exec in container {id}"), st))?;
+        Ok(())
     }
 
     async fn next_event(&self) -> Option<ExecEvent> {
@@ -828,26 +776,20 @@ impl ExecSession for ContainerdExec {
         }
         let c = self.client.clone();
         let (id, exec_id) = (self.container_id.clone(), self.exec_id.clone());
-        crate::io::run(async move {
-            c.tasks()
-                .resize_pty(c.req(ResizePtyRequest { container_id: id.clone(), exec_id, width, height }))
-                .await
-                .map_err(|st| c.error(format!("resize tty of exec in container {id}"), st))?;
-            Ok(())
-        })
-        .await
+        c.tasks()
+            .resize_pty(c.req(ResizePtyRequest { container_id: id.clone(), exec_id, width, height }))
+            .await
+            .map_err(|st| c.error(format!("resize tty of exec in container {id}"), st))?;
+        Ok(())
     }
 
     async fn kill(&self, signal: i32) -> Result<()> {
         let c = self.client.clone();
         let (id, exec_id) = (self.container_id.clone(), self.exec_id.clone());
-        crate::io::run(async move {
-            c.tasks()
-                .kill(c.req(KillRequest { container_id: id.clone(), exec_id, signal: signal as u32, all: false }))
-                .await
-                .map_err(|st| c.error(format!("signal exec in container {id}"), st))?;
-            Ok(())
-        })
-        .await
+        c.tasks()
+            .kill(c.req(KillRequest { container_id: id.clone(), exec_id, signal: signal as u32, all: false }))
+            .await
+            .map_err(|st| c.error(format!("signal exec in container {id}"), st))?;
+        Ok(())
     }
 }

@@ -12,9 +12,10 @@ use oci_spec::image::{ImageConfiguration, ImageIndex, ImageManifest};
 use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
 
-use crate::containerd::client::Client;
-use crate::containerd::images::choose_platform;
-use crate::containerd::store::{self, UnpackLayer};
+use crate::backends::containerd::client::Client;
+use crate::backends::containerd::content::read_blob;
+use crate::backends::containerd::images::choose_platform;
+use crate::backends::containerd::store::{self, UnpackLayer};
 use crate::digest::{verify_bytes, Digest};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{Platform, PullOptions, PullProgress};
@@ -197,8 +198,7 @@ async fn pull_leased(
         serde_json::from_slice(&manifest_bytes).map_err(|e| Error::corrupt(format!("manifest of {name}: {e}")))?;
     let config_digest = manifest.config().digest().to_string();
     session.blob(c, &config_digest, manifest.config().size(), HashMap::new(), progress).await?;
-    let config_bytes =
-        crate::containerd::content::read_blob(c, &config_digest.parse()?, &format!("config of {name}")).await?;
+    let config_bytes = read_blob(c, &config_digest.parse()?, &format!("config of {name}")).await?;
     let image_config: ImageConfiguration =
         serde_json::from_slice(&config_bytes).map_err(|e| Error::corrupt(format!("config of {name}: {e}")))?;
 

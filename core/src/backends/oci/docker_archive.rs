@@ -8,14 +8,14 @@ use oci_spec::image::ImageConfiguration;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::backends::oci::documents::{config_summary, parse_json};
+use crate::backends::oci::files::Files;
 use crate::digest::{verify_bytes, Digest};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::compression;
 use crate::fs::layer::{LayerBlob, Verify};
 use crate::image::{Image, Layer};
 use crate::model::{ImageSummary, LayerInfo};
-use crate::oci::files::Files;
-use crate::oci::{config_summary, parse_json};
 
 /// One entry of manifest.json.
 #[derive(Debug, Clone, Deserialize)]

@@ -7,11 +7,12 @@ use containerd_client::services::v1::GetImageRequest;
 use containerd_client::types::Descriptor as ProtoDescriptor;
 use serde_json::json;
 
-use crate::containerd::client::Client;
-use crate::containerd::images;
-use crate::containerd::store::{self, UnpackLayer};
+use crate::backends::containerd::client::Client;
+use crate::backends::containerd::content::ContentBlob;
+use crate::backends::containerd::images;
+use crate::backends::containerd::store::{self, UnpackLayer};
+use crate::backends::oci;
 use crate::digest::Digest;
-use crate::endpoint::{ConnectOptions, Endpoint};
 use crate::error::{Error, Result};
 use crate::model::{ImageSummary, Platform};
 use crate::reference::Reference;
@@ -27,17 +28,13 @@ pub fn normalize(name: &str) -> Result<String> {
 }
 
 async fn record_target(client: &Client, name: &str) -> Result<ProtoDescriptor> {
-    let c = client.clone();
-    let n = name.to_string();
-    crate::io::run(async move {
-        let r = c
-            .images()
-            .get(c.req(GetImageRequest { name: n.clone() }))
-            .await
-            .map_err(|s| c.error(format!("image {n}"), s))?;
-        r.into_inner().image.and_then(|i| i.target).ok_or_else(|| Error::corrupt(format!("image {n} has no target")))
-    })
-    .await
+    let c = client;
+    let r = c
+        .images()
+        .get(c.req(GetImageRequest { name: name.to_string() }))
+        .await
+        .map_err(|s| c.error(format!("image {name}"), s))?;
+    r.into_inner().image.and_then(|i| i.target).ok_or_else(|| Error::corrupt(format!("image {name} has no target")))
 }
 
 /// Gives the image `source` matches the name `target`.
@@ -85,19 +82,21 @@ pub async fn import(
     archive: &Path,
 ) -> Result<Vec<ImageSummary>> {
     std::fs::metadata(archive).map_err(|e| Error::io(format!("import {}", archive.display()), e))?;
-    // The offline backend reads the archive, whichever format it is.
-    let endpoint = Endpoint::parse(&format!("oci-archive://{}", archive.display()))?;
-    let offline = crate::oci::OfflineRuntime::open(
-        endpoint,
-        &ConnectOptions { platform: Some(platform.to_string()), ..Default::default() },
-    )?;
-    use crate::runtime::Runtime as _;
-    let listed = offline.list_images().await?;
+    // The offline backend reads the archive, whichever format it is. Indexing a big tar
+    // takes a while: not on a worker of the I/O runtime.
+    let (path, platform_of_index) = (archive.to_path_buf(), platform.clone());
+    let (offline, listed) = tokio::task::spawn_blocking(move || {
+        let offline = oci::open_archive(&path, oci::Prefer::Oci, platform_of_index)?;
+        let listed = offline.list()?;
+        Ok::<_, Error>((offline, listed))
+    })
+    .await
+    .map_err(|e| Error::internal(e.to_string()))??;
     let leased = store::create_lease(client).await?;
     let mut out = Vec::new();
     let result: Result<()> = async {
         for summary in listed {
-            let image = offline.open_image(summary.id.as_str()).await?;
+            let image = offline.open(summary.id.as_str())?;
             let mut layer_digests = Vec::new();
             let mut unpack_layers = Vec::new();
             let mut descriptors = Vec::new();
@@ -192,7 +191,7 @@ pub async fn export(client: &Client, platform: &Platform, patterns: &[String], p
         .map_err(|e| Error::internal(e.to_string()))?;
     let mut sources = Vec::new();
     for d in blobs.values() {
-        sources.push((d.clone(), crate::containerd::content::ContentBlob::open(client, d).await?));
+        sources.push((d.clone(), ContentBlob::open(client, d).await?));
     }
     let path = path.to_path_buf();
     let what = format!("export {} to {}", patterns.join(" "), path.display());
@@ -216,7 +215,7 @@ fn write_archive(
     what: &str,
     index: &[u8],
     small: &BTreeMap<String, Vec<u8>>,
-    blobs: Vec<(Digest, std::sync::Arc<crate::containerd::content::ContentBlob>)>,
+    blobs: Vec<(Digest, std::sync::Arc<ContentBlob>)>,
 ) -> Result<()> {
     let what = format!("{what}: write {}", tmp.display());
     let file = std::fs::File::create(tmp).map_err(|e| Error::io(&what, e))?;

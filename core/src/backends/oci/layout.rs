@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest, MediaType};
 use serde_json::Value;
 
+use crate::backends::oci::documents::{config_summary, parse_json};
+use crate::backends::oci::files::Files;
 use crate::digest::{verify_bytes, Digest};
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::{Image, Layer};
 use crate::model::{ImageSummary, Platform};
-use crate::oci::files::Files;
-use crate::oci::{config_summary, parse_json};
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 /// containerd's exporter puts the full image name here and only the tag in REF_NAME.

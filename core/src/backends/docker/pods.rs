@@ -6,10 +6,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::libpod::encode;
-use super::{on_io, Shared};
+use crate::backends::docker::libpod::encode;
+use crate::backends::docker::shared::Shared;
 use crate::container::NetworkMode;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::PodSummary;
 use crate::pod::{Pod, PodInfo, PodOptions};
 
@@ -89,26 +89,24 @@ pub async fn open(s: &Arc<Shared>, pattern: &str) -> Result<PodmanPod> {
 }
 
 impl PodmanPod {
-    /// `POST /pods/ID/VERB?QUERY` on the I/O runtime.
+    /// `POST /pods/ID/VERB?QUERY`.
     async fn act(&self, verb: &'static str, query: String) -> Result<()> {
-        let (id, what) = (self.id.clone(), format!("{verb} pod {}", &self.id[..self.id.len().min(12)]));
-        on_io(&self.shared, |s| async move {
-            let path = format!("/pods/{}/{verb}{query}", encode(&id));
-            let r = s.libpod(&what)?.call(&what, http::Method::POST, &path, None).await?;
-            // Per-container failures come back in `Errs` with a 200 or 409.
-            let errs: Vec<String> = r
-                .get("Errs")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| e.as_str().map(str::to_string).or_else(|| Some(e.to_string())))
-                .collect();
-            if !errs.is_empty() {
-                return Err(Error::new(crate::ErrorKind::Conflict, format!("{what}: {}", errs.join("; "))));
-            }
-            Ok(())
-        })
-        .await
+        let (s, id) = (&self.shared, &self.id);
+        let what = format!("{verb} pod {}", &id[..id.len().min(12)]);
+        let path = format!("/pods/{}/{verb}{query}", encode(&id));
+        let r = s.libpod(&what)?.call(&what, http::Method::POST, &path, None).await?;
+        // Per-container failures come back in `Errs` with a 200 or 409.
+        let errs: Vec<String> = r
+            .get("Errs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.as_str().map(str::to_string).or_else(|| Some(e.to_string())))
+            .collect();
+        if !errs.is_empty() {
+            return Err(Error::new(ErrorKind::Conflict, format!("{what}: {}", errs.join("; "))));
+        }
+        Ok(())
     }
 }
 
@@ -119,14 +117,10 @@ impl Pod for PodmanPod {
     }
 
     async fn inspect(&self) -> Result<PodInfo> {
-        let id = self.id.clone();
-        on_io(&self.shared, |s| async move {
-            let what = format!("inspect pod {id}");
-            let v =
-                s.libpod(&what)?.call(&what, http::Method::GET, &format!("/pods/{}/json", encode(&id)), None).await?;
-            Ok(PodInfo { summary: summary_of(&v), native: v })
-        })
-        .await
+        let (s, id) = (&self.shared, &self.id);
+        let what = format!("inspect pod {id}");
+        let v = s.libpod(&what)?.call(&what, http::Method::GET, &format!("/pods/{}/json", encode(&id)), None).await?;
+        Ok(PodInfo { summary: summary_of(&v), native: v })
     }
 
     async fn start(&self) -> Result<()> {
@@ -150,26 +144,18 @@ impl Pod for PodmanPod {
     }
 
     async fn remove(&self, force: bool) -> Result<()> {
-        let id = self.id.clone();
-        on_io(&self.shared, |s| async move {
-            let what = format!("remove pod {}", &id[..id.len().min(12)]);
-            if !force {
-                let v = s
-                    .libpod(&what)?
-                    .call(&what, http::Method::GET, &format!("/pods/{}/json", encode(&id)), None)
-                    .await?;
-                let state = v.get("State").and_then(Value::as_str).unwrap_or("");
-                if matches!(state, "Running" | "Paused" | "Degraded") {
-                    return Err(Error::new(
-                        crate::ErrorKind::Conflict,
-                        format!("{what}: it is {state} (stop it, or force)"),
-                    ));
-                }
+        let (s, id) = (&self.shared, &self.id);
+        let what = format!("remove pod {}", &id[..id.len().min(12)]);
+        if !force {
+            let v =
+                s.libpod(&what)?.call(&what, http::Method::GET, &format!("/pods/{}/json", encode(&id)), None).await?;
+            let state = v.get("State").and_then(Value::as_str).unwrap_or("");
+            if matches!(state, "Running" | "Paused" | "Degraded") {
+                return Err(Error::new(ErrorKind::Conflict, format!("{what}: it is {state} (stop it, or force)")));
             }
-            let path = format!("/pods/{}?force={force}", encode(&id));
-            s.libpod(&what)?.call(&what, http::Method::DELETE, &path, None).await?;
-            Ok(())
-        })
-        .await
+        }
+        let path = format!("/pods/{}?force={force}", encode(&id));
+        s.libpod(&what)?.call(&what, http::Method::DELETE, &path, None).await?;
+        Ok(())
     }
 }

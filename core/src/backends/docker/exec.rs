@@ -16,7 +16,8 @@ use futures_util::{Stream, StreamExt};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Mutex};
 
-use super::Shared;
+use crate::backends::docker::shared::Shared;
+use crate::backends::docker::task;
 use crate::container::{ExecEvent, ExecOptions, ExecSession, ExitStatus, FailureSlot, OutputStream};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -30,8 +31,7 @@ enum Target {
     Attach { container_id: String },
 }
 
-/// An exec or attach session (both are [`ExecSession`]s). Its calls run on berth's I/O
-/// runtime, where the connection lives, whichever runtime awaits them.
+/// An exec or attach session (both are [`ExecSession`]s).
 pub struct DockerSession {
     inner: Arc<Inner>,
     events: Mutex<mpsc::Receiver<ExecEvent>>,
@@ -154,7 +154,7 @@ async fn exit_status(shared: &Shared, target: &Target) -> Result<ExitStatus> {
                 ),
             ))
         }
-        Target::Attach { container_id } => super::containers::wait_exit(shared, container_id)
+        Target::Attach { container_id } => task::wait_exit(shared, container_id)
             .await
             .map_err(|e| e.context(format!("attach to container {container_id}: its exit status could not be read"))),
     }
@@ -163,27 +163,19 @@ async fn exit_status(shared: &Shared, target: &Target) -> Result<ExitStatus> {
 #[async_trait]
 impl ExecSession for DockerSession {
     async fn write_stdin(&self, data: &[u8]) -> Result<()> {
-        let (inner, data) = (self.inner.clone(), data.to_vec());
-        crate::io::run(async move {
-            let mut guard = inner.stdin.lock().await;
-            let w = guard.as_mut().ok_or_else(|| Error::invalid("write to stdin: the process has no open stdin"))?;
-            w.write_all(&data).await.map_err(|e| Error::io("write to the process's stdin", e))?;
-            w.flush().await.map_err(|e| Error::io("write to the process's stdin", e))
-        })
-        .await
+        let mut guard = self.inner.stdin.lock().await;
+        let w = guard.as_mut().ok_or_else(|| Error::invalid("write to stdin: the process has no open stdin"))?;
+        w.write_all(data).await.map_err(|e| Error::io("write to the process's stdin", e))?;
+        w.flush().await.map_err(|e| Error::io("write to the process's stdin", e))
     }
 
     async fn close_stdin(&self) -> Result<()> {
-        let inner = self.inner.clone();
-        crate::io::run(async move {
-            let mut guard = inner.stdin.lock().await;
-            if let Some(mut w) = guard.take() {
-                // shutdown() half-closes the connection: the daemon closes the process's stdin.
-                w.shutdown().await.map_err(|e| Error::io("close the process's stdin", e))?;
-            }
-            Ok(())
-        })
-        .await
+        let mut guard = self.inner.stdin.lock().await;
+        if let Some(mut w) = guard.take() {
+            // shutdown() half-closes the connection: the daemon closes the process's stdin.
+            w.shutdown().await.map_err(|e| Error::io("close the process's stdin", e))?;
+        }
+        Ok(())
     }
 
     async fn next_event(&self) -> Option<ExecEvent> {
@@ -195,13 +187,11 @@ impl ExecSession for DockerSession {
     }
 
     async fn resize(&self, width: u32, height: u32) -> Result<()> {
-        let inner = self.inner.clone();
-        crate::io::run(async move { inner.resize(width, height).await }).await
+        self.inner.resize(width, height).await
     }
 
     async fn kill(&self, signal: i32) -> Result<()> {
-        let inner = self.inner.clone();
-        crate::io::run(async move { inner.kill(signal).await }).await
+        self.inner.kill(signal).await
     }
 }
 
@@ -227,7 +217,7 @@ impl Inner {
 
     async fn kill(&self, signal: i32) -> Result<()> {
         match &self.target {
-            Target::Attach { container_id } => super::containers::kill(&self.shared, container_id, signal).await,
+            Target::Attach { container_id } => task::kill(&self.shared, container_id, signal).await,
             Target::Exec { exec_id, container_id } => {
                 // The Engine API cannot signal an exec: on this host, signal its pid.
                 if !self.shared.client.address.is_local() {

@@ -24,11 +24,11 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::client::{kind_of_message, stream_failure};
-use super::libpod::encode;
-use super::{image_digest, real_names, Shared};
+use crate::backends::docker::libpod::encode;
+use crate::backends::docker::shared::{image_digest, overlay_dirs, real_names, write_stream_to, ImageFsPath, Shared};
+use crate::backends::docker::status::{kind_of_message, stream_failure};
+use crate::backends::oci;
 use crate::digest::Digest;
-use crate::endpoint::{ConnectOptions, Endpoint};
 use crate::error::{Error, ErrorKind, Result};
 use crate::find;
 use crate::host_dir::HostDir;
@@ -36,15 +36,6 @@ use crate::image::{Image, Layer};
 use crate::model::{
     Compression, ImageSummary, LayerInfo, Platform, PullOptions, PullProgress, PushOptions, RuntimeKind,
 };
-use crate::runtime::Runtime;
-
-/// How image filesystems are read (module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImageFsPath {
-    Auto,
-    Direct,
-    Api,
-}
 
 pub async fn list(s: &Shared) -> Result<Vec<ImageSummary>> {
     let api = s.client.api().await?;
@@ -107,7 +98,7 @@ fn direct_layers(inspect: &bollard::models::ImageInspect) -> Result<Vec<(Digest,
     if driver.name != "overlay2" && driver.name != "overlay" {
         return Err(unsupported(&format!("storage driver {:?} (overlay2 and overlay are read directly)", driver.name)));
     }
-    let dirs = super::overlay_dirs(driver).ok_or_else(|| unsupported("no UpperDir in the driver data"))?;
+    let dirs = overlay_dirs(driver).ok_or_else(|| unsupported("no UpperDir in the driver data"))?;
     let diff_ids: Vec<Digest> = inspect
         .root_fs
         .as_ref()
@@ -213,14 +204,11 @@ async fn open_through_api(s: &Shared, summary: ImageSummary) -> Result<Image> {
         .map_err(|e| Error::io("create a temporary file for the image", e))?;
     let what = format!("save image {}", summary.describe());
     let stream = api.export_image(summary.id.as_str());
-    super::write_stream_to(&s.client, &what, Box::pin(stream), tmp.path()).await?;
-    let endpoint = Endpoint {
-        kind: RuntimeKind::DockerArchive,
-        address: tmp.path().display().to_string(),
-        options: Default::default(),
-    };
-    let offline = crate::oci::OfflineRuntime::open(endpoint, &ConnectOptions::default())?;
-    let saved = offline.open_image(summary.id.as_str()).await.map_err(|e| e.context(&what))?;
+    write_stream_to(&s.client, &what, Box::pin(stream), tmp.path()).await?;
+    // The platform does not matter: a save holds the one image asked for.
+    let saved = oci::open_archive(tmp.path(), oci::Prefer::Docker, Platform::host())
+        .and_then(|offline| offline.open(summary.id.as_str()))
+        .map_err(|e| e.context(&what))?;
     drop(tmp); // unlinked; the archive's descriptor stays open
     Image::new(summary, saved.manifest().clone(), saved.config_bytes().to_vec(), saved.layers().to_vec())
 }
@@ -565,7 +553,7 @@ pub async fn save(s: &Shared, patterns: &[String], archive: &Path) -> Result<()>
     let api = s.client.api().await?;
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let stream = api.export_images(&refs);
-    super::write_stream_to(&s.client, &format!("save {}", names.join(" ")), Box::pin(stream), archive).await
+    write_stream_to(&s.client, &format!("save {}", names.join(" ")), Box::pin(stream), archive).await
 }
 
 #[cfg(test)]

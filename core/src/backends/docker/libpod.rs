@@ -10,7 +10,8 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
-use super::client::{kind_of_message, kind_of_status, Address};
+use crate::backends::docker::address::Address;
+use crate::backends::docker::status::{kind_of_message, kind_of_status};
 use crate::error::{Error, ErrorKind, Result};
 
 /// The libpod API version berth asks for: Podman 4.0 and later serve it.

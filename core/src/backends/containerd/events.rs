@@ -6,8 +6,8 @@ use prost::Message;
 use tokio::sync::mpsc;
 use tokio_stream::StreamExt;
 
-use crate::containerd::client::Client;
-use crate::containerd::timestamp;
+use crate::backends::containerd::client::Client;
+use crate::backends::containerd::time::timestamp;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Event;
 

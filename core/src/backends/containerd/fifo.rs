@@ -35,7 +35,7 @@ fn mkfifo(path: &Path) -> Result<()> {
 impl FifoSet {
     /// Makes the fifos for process `id` under the fifo root. A tty has no stderr.
     pub fn create(root: &Path, id: &str, stdin: bool, tty: bool) -> Result<FifoSet> {
-        let dir = root.join(format!("{id}-{}", crate::containerd::random_suffix()));
+        let dir = root.join(format!("{id}-{}", crate::util::random_suffix()));
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("create fifo dir {}", dir.display()), e))?;
         let make = |name: &str| -> Result<PathBuf> {
             let p = dir.join(name);

@@ -8,20 +8,22 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bollard::models::{ContainerCreateBody, ContainerUpdateBody, HostConfig, Mount, MountType};
 use bollard::query_parameters::{
-    CommitContainerOptions, CreateContainerOptions, DownloadFromContainerOptions, KillContainerOptions,
-    ListContainersOptions, LogsOptions, RemoveContainerOptions, RenameContainerOptions, StatsOptions,
-    StopContainerOptions, TopOptions, WaitContainerOptions,
+    CommitContainerOptions, CreateContainerOptions, DownloadFromContainerOptions, ListContainersOptions, LogsOptions,
+    RemoveContainerOptions, RenameContainerOptions, StatsOptions, StopContainerOptions, TopOptions,
 };
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::exec::{attach, start_exec};
-use super::libpod::encode;
-use super::{on_io, Shared};
+use crate::backends::docker::exec::{attach, start_exec};
+use crate::backends::docker::images::{self, split_tag};
+use crate::backends::docker::libpod::encode;
+use crate::backends::docker::shared::{self, write_stream_to, Shared};
+use crate::backends::docker::task::{kill, real_time, wait_exit};
 use crate::container::{
-    Change, ChangeKind, CommitOptions, Container, ContainerInfo, ContainerStats, CreateOptions, ExecOptions,
-    ExecSession, ExitStatus, LogChunk, LogOptions, MountSpec, NetworkMode, OutputStream, Resources,
+    Archiver, Attacher, Change, ChangeKind, CommitOptions, Committer, Container, ContainerInfo, ContainerStats,
+    CreateOptions, ExecOptions, ExecSession, ExitStatus, LogChunk, LogOptions, Logs, MountSpec, NetworkMode,
+    OutputStream, Renamer, Resources, Stats,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::find;
@@ -36,7 +38,7 @@ pub struct DockerContainer {
 }
 
 pub async fn create(s: &Arc<Shared>, options: CreateOptions) -> Result<DockerContainer> {
-    let images = super::images::list(s).await?;
+    let images = images::list(s).await?;
     let image = find::find_one_image(&images, &options.image, &s.client.endpoint)?;
     // The name the caller used, when it is one of the image's names (what `ps` then
     // shows); else the ID, so that the find rules, not the daemon's, chose the image.
@@ -339,11 +341,6 @@ fn status_of(state: &str) -> ContainerStatus {
     }
 }
 
-/// Docker's "never" is the zero time.
-fn real_time(t: Option<String>) -> Option<String> {
-    t.filter(|t| !t.is_empty() && !t.starts_with("0001-01-01"))
-}
-
 /// The daemon resolves a container reference by the same rules berth uses (an exact ID,
 /// an exact name, else a unique ID prefix): one inspect, no listing.
 pub async fn open(s: &Arc<Shared>, pattern: &str) -> Result<DockerContainer> {
@@ -366,41 +363,7 @@ pub async fn open(s: &Arc<Shared>, pattern: &str) -> Result<DockerContainer> {
     }
 }
 
-/// Waits for container `id` to stop; its exit status.
-pub async fn wait_exit(s: &Shared, id: &str) -> Result<ExitStatus> {
-    let api = s.client.api().await?;
-    let mut stream = api.wait_container(id, Some(WaitContainerOptions { condition: "not-running".into() }));
-    let code = match stream.next().await {
-        Some(Ok(r)) => r.status_code,
-        // bollard reports a non-zero exit as an error carrying the code.
-        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
-        Some(Err(e)) => return Err(s.client.error(format!("wait for container {id}"), e)),
-        None => return Err(Error::internal(format!("wait for container {id}: no answer"))),
-    };
-    let finished =
-        api.inspect_container(id, None).await.ok().and_then(|i| i.state).and_then(|st| real_time(st.finished_at));
-    Ok(ExitStatus { exit_code: code as i32, exited_at: finished })
-}
-
-pub async fn kill(s: &Shared, id: &str, signal: i32) -> Result<()> {
-    let api = s.client.api().await?;
-    api.kill_container(id, Some(KillContainerOptions { signal: signal.to_string() }))
-        .await
-        .map_err(|e| s.client.error(format!("kill container {id}"), e))
-}
-
 impl DockerContainer {
-    /// Runs `f` on the I/O runtime with the shared state and the ID.
-    async fn run<T, F, Fut>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(Arc<Shared>, String) -> Fut,
-        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
-    {
-        let id = self.id.clone();
-        on_io(&self.shared, |s| f(s, id)).await
-    }
-
     fn what(&self, verb: &str) -> String {
         format!("{verb} container {}", short(&self.id))
     }
@@ -471,7 +434,7 @@ fn overlay_dirs(s: &Shared, i: &bollard::models::ContainerInspectResponse) -> Op
     if driver.name != "overlay2" && driver.name != "overlay" {
         return None;
     }
-    let dirs = super::overlay_dirs(driver)?;
+    let dirs = shared::overlay_dirs(driver)?;
     // Each must open as a directory we may list (the daemon's path may pass a link; below
     // it nothing is followed: fs/dir_layer.rs).
     dirs.iter().all(|d| crate::host_dir::HostDir::open(d).is_ok()).then_some(dirs)
@@ -545,295 +508,304 @@ impl Container for DockerContainer {
     }
 
     async fn inspect(&self) -> Result<ContainerInfo> {
-        self.run(|s, id| async move { info_of(&s, &id).await }).await
+        info_of(&self.shared, &self.id).await
     }
 
     async fn start(&self) -> Result<()> {
         let what = self.what("start");
-        self.run(|s, id| async move {
-            let api = s.client.api().await?;
-            api.start_container(&id, None).await.map_err(|e| s.client.error(&what, e))
-        })
-        .await
+        let (s, id) = (&self.shared, &self.id);
+        let api = s.client.api().await?;
+        api.start_container(&id, None).await.map_err(|e| s.client.error(&what, e))
     }
 
     async fn stop(&self, grace: Duration) -> Result<ExitStatus> {
         let what = self.what("stop");
-        self.run(|s, id| async move {
-            let api = s.client.api().await?;
-            // Docker's grace period is whole seconds; round up, never to less than asked.
-            let t = grace.as_millis().div_ceil(1000).min(i32::MAX as u128) as i32;
-            // The state alone (info_of would also ask libpod for the pod).
-            let state = inspect_raw(&s, &id).await?.state.unwrap_or_default();
-            if state.running != Some(true) {
-                return Err(Error::new(ErrorKind::Conflict, format!("{what}: it is not running")));
-            }
-            api.stop_container(&id, Some(StopContainerOptions { t: Some(t), signal: None }))
-                .await
-                .map_err(|e| s.client.error(&what, e))?;
-            wait_exit(&s, &id).await
-        })
-        .await
+        let (s, id) = (&self.shared, &self.id);
+        let api = s.client.api().await?;
+        // Docker's grace period is whole seconds; round up, never to less than asked.
+        let t = grace.as_millis().div_ceil(1000).min(i32::MAX as u128) as i32;
+        // The state alone (info_of would also ask libpod for the pod).
+        let state = inspect_raw(&s, &id).await?.state.unwrap_or_default();
+        if state.running != Some(true) {
+            return Err(Error::new(ErrorKind::Conflict, format!("{what}: it is not running")));
+        }
+        api.stop_container(&id, Some(StopContainerOptions { t: Some(t), signal: None }))
+            .await
+            .map_err(|e| s.client.error(&what, e))?;
+        wait_exit(&s, &id).await
     }
 
     async fn kill(&self, signal: i32) -> Result<()> {
-        self.run(move |s, id| async move { kill(&s, &id, signal).await }).await
+        kill(&self.shared, &self.id, signal).await
     }
 
     async fn pause(&self) -> Result<()> {
         let what = self.what("pause");
-        self.run(|s, id| async move {
-            let api = s.client.api().await?;
-            api.pause_container(&id).await.map_err(|e| s.client.error(&what, e))
-        })
-        .await
+        let (s, id) = (&self.shared, &self.id);
+        let api = s.client.api().await?;
+        api.pause_container(&id).await.map_err(|e| s.client.error(&what, e))
     }
 
     async fn resume(&self) -> Result<()> {
         let what = self.what("resume");
-        self.run(|s, id| async move {
-            let api = s.client.api().await?;
-            api.unpause_container(&id).await.map_err(|e| s.client.error(&what, e))
-        })
-        .await
+        let (s, id) = (&self.shared, &self.id);
+        let api = s.client.api().await?;
+        api.unpause_container(&id).await.map_err(|e| s.client.error(&what, e))
     }
 
     async fn delete(&self, force: bool) -> Result<()> {
         let what = self.what("delete");
-        self.run(move |s, id| async move {
-            let api = s.client.api().await?;
-            // Without force the daemon refuses a running container itself (409).
-            api.remove_container(&id, Some(RemoveContainerOptions { force, v: true, link: false }))
-                .await
-                .map_err(|e| s.client.error(&what, e))
-        })
-        .await
+        let (s, id) = (&self.shared, &self.id);
+        let api = s.client.api().await?;
+        // Without force the daemon refuses a running container itself (409).
+        api.remove_container(&id, Some(RemoveContainerOptions { force, v: true, link: false }))
+            .await
+            .map_err(|e| s.client.error(&what, e))
     }
 
     async fn wait(&self) -> Result<ExitStatus> {
-        self.run(|s, id| async move { wait_exit(&s, &id).await }).await
+        wait_exit(&self.shared, &self.id).await
     }
 
     async fn exec(&self, options: ExecOptions) -> Result<Arc<dyn ExecSession>> {
-        let session = self.run(|s, id| async move { start_exec(&s, &id, options).await }).await?;
-        Ok(Arc::new(session))
+        Ok(Arc::new(start_exec(&self.shared, &self.id, options).await?))
     }
 
     async fn update_resources(&self, resources: Resources) -> Result<()> {
         let what = self.what("update resources of");
-        self.run(move |s, id| async move {
-            let api = s.client.api().await?;
-            let body = ContainerUpdateBody {
-                memory: resources.memory_bytes,
-                // Docker refuses a memory limit above the swap limit it set before;
-                // give swap what `docker run --memory` gives it: twice the memory.
-                memory_swap: resources.memory_bytes.map(|m| m.saturating_mul(2)),
-                cpu_shares: resources.cpu_shares.map(|v| v as i64),
-                cpu_quota: resources.cpu_quota,
-                cpu_period: resources.cpu_period.map(|v| v as i64),
-                pids_limit: resources.pids_limit,
-                ..Default::default()
-            };
-            if let Some(libpod) = &s.libpod {
-                // Podman 4's compatible API has no update; its own takes OCI resources.
-                let path = format!("/containers/{}/update", encode(&id));
-                libpod.call(&what, http::Method::POST, &path, Some(&linux_resources(&resources))).await?;
-                return Ok(());
-            }
-            api.update_container(&id, body).await.map_err(|e| s.client.error(&what, e))?;
-            Ok(())
-        })
-        .await
+        let (s, id) = (&self.shared, &self.id);
+        let api = s.client.api().await?;
+        let body = ContainerUpdateBody {
+            memory: resources.memory_bytes,
+            // Docker refuses a memory limit above the swap limit it set before;
+            // give swap what `docker run --memory` gives it: twice the memory.
+            memory_swap: resources.memory_bytes.map(|m| m.saturating_mul(2)),
+            cpu_shares: resources.cpu_shares.map(|v| v as i64),
+            cpu_quota: resources.cpu_quota,
+            cpu_period: resources.cpu_period.map(|v| v as i64),
+            pids_limit: resources.pids_limit,
+            ..Default::default()
+        };
+        if let Some(libpod) = &s.libpod {
+            // Podman 4's compatible API has no update; its own takes OCI resources.
+            let path = format!("/containers/{}/update", encode(&id));
+            libpod.call(&what, http::Method::POST, &path, Some(&linux_resources(&resources))).await?;
+            return Ok(());
+        }
+        api.update_container(&id, body).await.map_err(|e| s.client.error(&what, e))?;
+        Ok(())
     }
 
     async fn processes(&self) -> Result<Vec<ProcessInfo>> {
         if !self.shared.client.address.is_local() {
             return Err(Error::not_supported(self.shared.scheme(), "processes of a daemon on another host"));
         }
-        let pids = self.run(|s, id| async move { host_pids(&s, &id).await }).await?;
+        let pids = host_pids(&self.shared, &self.id).await?;
         // A process may exit between the listing and the read: it is left out.
         Ok(pids.into_iter().filter_map(|pid| crate::process::process_info(pid).ok()).collect())
     }
 
     async fn filesystem(&self) -> Result<Arc<dyn FileSystem>> {
         let name = format!("container {}", short(&self.id));
-        self.run(|s, id| async move {
-            let i = inspect_raw(&s, &id).await?;
-            let layers = match overlay_dirs(&s, &i) {
-                Some(dirs) => tokio::task::spawn_blocking(move || {
-                    dirs.iter().map(|d| LayerIndex::from_dir(d, true).map(Arc::new)).collect::<Result<Vec<_>>>()
-                })
-                .await
-                .map_err(|e| Error::internal(e.to_string()))??,
-                None => vec![Arc::new(exported_layer(&s, &id).await?)],
-            };
-            Ok(Arc::new(LayeredFs::new(name, layers)) as Arc<dyn FileSystem>)
-        })
-        .await
+        let (s, id) = (&self.shared, &self.id);
+        let i = inspect_raw(&s, &id).await?;
+        let layers = match overlay_dirs(&s, &i) {
+            Some(dirs) => tokio::task::spawn_blocking(move || {
+                dirs.iter().map(|d| LayerIndex::from_dir(d, true).map(Arc::new)).collect::<Result<Vec<_>>>()
+            })
+            .await
+            .map_err(|e| Error::internal(e.to_string()))??,
+            None => vec![Arc::new(exported_layer(&s, &id).await?)],
+        };
+        Ok(Arc::new(LayeredFs::new(name, layers)) as Arc<dyn FileSystem>)
     }
 
     async fn changes(&self) -> Result<Vec<Change>> {
         let what = self.what("changes of");
-        self.run(|s, id| async move {
-            let api = s.client.api().await?;
-            let list = api.container_changes(&id).await.map_err(|e| s.client.error(&what, e))?;
-            let mut out: Vec<Change> = list
-                .unwrap_or_default()
-                .into_iter()
-                .map(|c| Change {
-                    path: c.path,
-                    kind: match c.kind as i32 {
-                        1 => ChangeKind::Added,
-                        2 => ChangeKind::Deleted,
-                        _ => ChangeKind::Modified,
-                    },
-                })
-                .collect();
-            out.sort();
-            Ok(out)
-        })
-        .await
-    }
-
-    async fn logs(&self, options: LogOptions) -> Result<mpsc::Receiver<Result<LogChunk>>> {
-        let what = self.what("logs of");
-        self.run(move |s, id| async move {
-            let api = s.client.api().await?;
-            let o = LogsOptions {
-                follow: options.follow,
-                stdout: options.stdout,
-                stderr: options.stderr,
-                since: options.since.unwrap_or(0).clamp(0, i32::MAX as i64) as i32,
-                until: options.until.unwrap_or(0).clamp(0, i32::MAX as i64) as i32,
-                timestamps: options.timestamps,
-                tail: options.tail.map_or_else(|| "all".to_string(), |n| n.to_string()),
-            };
-            // Fail now, not in the stream, for a container that is not there.
-            inspect_raw(&s, &id).await?;
-            let mut stream = api.logs(&id, Some(o));
-            let (tx, rx) = mpsc::channel(64);
-            tokio::spawn(async move {
-                while let Some(item) = stream.next().await {
-                    let chunk = match item {
-                        Ok(bollard::container::LogOutput::StdErr { message }) => {
-                            Ok(LogChunk { stream: OutputStream::Stderr, data: message.to_vec() })
-                        }
-                        Ok(bollard::container::LogOutput::StdOut { message })
-                        | Ok(bollard::container::LogOutput::Console { message }) => {
-                            Ok(LogChunk { stream: OutputStream::Stdout, data: message.to_vec() })
-                        }
-                        Ok(bollard::container::LogOutput::StdIn { .. }) => continue,
-                        Err(e) => Err(s.client.error(&what, e)),
-                    };
-                    let end = chunk.is_err();
-                    if tx.send(chunk).await.is_err() || end {
-                        break;
-                    }
-                }
-            });
-            Ok(rx)
-        })
-        .await
-    }
-
-    async fn attach(&self) -> Result<Arc<dyn ExecSession>> {
-        let session = self
-            .run(|s, id| async move {
-                let info = info_of(&s, &id).await?;
-                if !matches!(info.summary.state.status, ContainerStatus::Created | ContainerStatus::Running) {
-                    return Err(Error::new(
-                        ErrorKind::Conflict,
-                        format!("attach to container {}: it is not running", short(&id)),
-                    ));
-                }
-                let config = info.native.get("Config").cloned().unwrap_or_default();
-                let flag = |k: &str| config.get(k).and_then(Value::as_bool).unwrap_or(false);
-                attach(&s, &id, flag("OpenStdin"), flag("Tty")).await
+        let (s, id) = (&self.shared, &self.id);
+        let api = s.client.api().await?;
+        let list = api.container_changes(&id).await.map_err(|e| s.client.error(&what, e))?;
+        let mut out: Vec<Change> = list
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| Change {
+                path: c.path,
+                kind: match c.kind as i32 {
+                    1 => ChangeKind::Added,
+                    2 => ChangeKind::Deleted,
+                    _ => ChangeKind::Modified,
+                },
             })
-            .await?;
-        Ok(Arc::new(session))
+            .collect();
+        out.sort();
+        Ok(out)
     }
 
-    async fn stats(&self, stream: bool) -> Result<mpsc::Receiver<Result<ContainerStats>>> {
-        let what = self.what("stats of");
-        self.run(move |s, id| async move {
-            inspect_raw(&s, &id).await?;
-            let api = s.client.api().await?;
-            let mut samples = api.stats(&id, Some(StatsOptions { stream, one_shot: false }));
-            let (tx, rx) = mpsc::channel(4);
-            tokio::spawn(async move {
-                while let Some(item) = samples.next().await {
-                    let sample = item.map(|r| stats_of(&r)).map_err(|e| s.client.error(&what, e));
-                    let end = sample.is_err();
-                    if tx.send(sample).await.is_err() || end {
-                        break;
+    fn logs(&self) -> Option<&dyn Logs> {
+        Some(self)
+    }
+
+    fn stats(&self) -> Option<&dyn Stats> {
+        Some(self)
+    }
+
+    fn attacher(&self) -> Option<&dyn Attacher> {
+        Some(self)
+    }
+
+    fn renamer(&self) -> Option<&dyn Renamer> {
+        Some(self)
+    }
+
+    fn archiver(&self) -> Option<&dyn Archiver> {
+        Some(self)
+    }
+
+    fn committer(&self) -> Option<&dyn Committer> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Logs for DockerContainer {
+    async fn read(&self, options: LogOptions) -> Result<mpsc::Receiver<Result<LogChunk>>> {
+        let what = self.what("logs of");
+        let (s, id) = (self.shared.clone(), &self.id);
+        let api = s.client.api().await?;
+        let o = LogsOptions {
+            follow: options.follow,
+            stdout: options.stdout,
+            stderr: options.stderr,
+            since: options.since.unwrap_or(0).clamp(0, i32::MAX as i64) as i32,
+            until: options.until.unwrap_or(0).clamp(0, i32::MAX as i64) as i32,
+            timestamps: options.timestamps,
+            tail: options.tail.map_or_else(|| "all".to_string(), |n| n.to_string()),
+        };
+        // Fail now, not in the stream, for a container that is not there.
+        inspect_raw(&s, &id).await?;
+        let mut stream = api.logs(&id, Some(o));
+        let (tx, rx) = mpsc::channel(64);
+        tokio::spawn(async move {
+            while let Some(item) = stream.next().await {
+                let chunk = match item {
+                    Ok(bollard::container::LogOutput::StdErr { message }) => {
+                        Ok(LogChunk { stream: OutputStream::Stderr, data: message.to_vec() })
                     }
+                    Ok(bollard::container::LogOutput::StdOut { message })
+                    | Ok(bollard::container::LogOutput::Console { message }) => {
+                        Ok(LogChunk { stream: OutputStream::Stdout, data: message.to_vec() })
+                    }
+                    Ok(bollard::container::LogOutput::StdIn { .. }) => continue,
+                    Err(e) => Err(s.client.error(&what, e)),
+                };
+                let end = chunk.is_err();
+                if tx.send(chunk).await.is_err() || end {
+                    break;
                 }
-            });
-            Ok(rx)
-        })
-        .await
+            }
+        });
+        Ok(rx)
     }
+}
 
+#[async_trait]
+impl Stats for DockerContainer {
+    async fn read(&self, stream: bool) -> Result<mpsc::Receiver<Result<ContainerStats>>> {
+        let what = self.what("stats of");
+        let (s, id) = (self.shared.clone(), &self.id);
+        inspect_raw(&s, &id).await?;
+        let api = s.client.api().await?;
+        let mut samples = api.stats(&id, Some(StatsOptions { stream, one_shot: false }));
+        let (tx, rx) = mpsc::channel(4);
+        tokio::spawn(async move {
+            while let Some(item) = samples.next().await {
+                let sample = item.map(|r| stats_of(&r)).map_err(|e| s.client.error(&what, e));
+                let end = sample.is_err();
+                if tx.send(sample).await.is_err() || end {
+                    break;
+                }
+            }
+        });
+        Ok(rx)
+    }
+}
+
+#[async_trait]
+impl Attacher for DockerContainer {
+    async fn attach(&self) -> Result<Arc<dyn ExecSession>> {
+        let (s, id) = (&self.shared, &self.id);
+        let info = info_of(s, id).await?;
+        if !matches!(info.summary.state.status, ContainerStatus::Created | ContainerStatus::Running) {
+            return Err(Error::new(
+                ErrorKind::Conflict,
+                format!("attach to container {}: it is not running", short(id)),
+            ));
+        }
+        let config = info.native.get("Config").cloned().unwrap_or_default();
+        let flag = |k: &str| config.get(k).and_then(Value::as_bool).unwrap_or(false);
+        Ok(Arc::new(attach(s, id, flag("OpenStdin"), flag("Tty")).await?))
+    }
+}
+
+#[async_trait]
+impl Renamer for DockerContainer {
     async fn rename(&self, name: &str) -> Result<()> {
         let (name, what) = (name.to_string(), self.what("rename"));
-        self.run(|s, id| async move {
-            let api = s.client.api().await?;
-            api.rename_container(&id, RenameContainerOptions { name }).await.map_err(|e| s.client.error(&what, e))
-        })
-        .await
+        let (s, id) = (&self.shared, &self.id);
+        let api = s.client.api().await?;
+        api.rename_container(&id, RenameContainerOptions { name }).await.map_err(|e| s.client.error(&what, e))
     }
+}
 
+#[async_trait]
+impl Archiver for DockerContainer {
     async fn export(&self, dest: &Path) -> Result<()> {
         let (dest, what) = (dest.to_path_buf(), self.what("export"));
-        self.run(|s, id| async move {
-            inspect_raw(&s, &id).await?;
-            let api = s.client.api().await?;
-            super::write_stream_to(&s.client, &what, Box::pin(api.export_container(&id)), &dest).await
-        })
-        .await
-    }
-
-    async fn commit(&self, options: CommitOptions) -> Result<String> {
-        let what = self.what("commit");
-        self.run(move |s, id| async move {
-            let (repo, tag) = match &options.reference {
-                Some(r) => {
-                    crate::reference::Reference::parse(r).map_err(|e| e.context(&what))?;
-                    let (repo, tag) = super::images::split_tag(r);
-                    (Some(repo), Some(tag))
-                }
-                None => (None, None),
-            };
-            let api = s.client.api().await?;
-            let o = CommitContainerOptions {
-                container: Some(id.clone()),
-                repo,
-                tag,
-                comment: options.message.clone(),
-                author: options.author.clone(),
-                pause: options.pause.unwrap_or(true),
-                changes: (!options.changes.is_empty()).then(|| options.changes.join("\n")),
-            };
-            let r = api
-                .commit_container(o, bollard::models::ContainerConfig::default())
-                .await
-                .map_err(|e| s.client.error(&what, e))?;
-            let id = r.id;
-            Ok(if id.contains(':') { id } else { format!("sha256:{id}") })
-        })
-        .await
+        let (s, id) = (&self.shared, &self.id);
+        inspect_raw(&s, &id).await?;
+        let api = s.client.api().await?;
+        write_stream_to(&s.client, &what, Box::pin(api.export_container(&id)), &dest).await
     }
 
     async fn archive(&self, path: &str, dest: &Path) -> Result<()> {
         let (path, dest) = (path.to_string(), dest.to_path_buf());
         let what = format!("{} path {path}", self.what("archive of"));
-        self.run(|s, id| async move {
-            let api = s.client.api().await?;
-            let stream = api.download_from_container(&id, Some(DownloadFromContainerOptions { path }));
-            super::write_stream_to(&s.client, &what, Box::pin(stream), &dest).await
-        })
-        .await
+        let (s, id) = (&self.shared, &self.id);
+        let api = s.client.api().await?;
+        let stream = api.download_from_container(&id, Some(DownloadFromContainerOptions { path }));
+        write_stream_to(&s.client, &what, Box::pin(stream), &dest).await
+    }
+}
+
+#[async_trait]
+impl Committer for DockerContainer {
+    async fn commit(&self, options: CommitOptions) -> Result<String> {
+        let what = self.what("commit");
+        let (s, id) = (&self.shared, &self.id);
+        let (repo, tag) = match &options.reference {
+            Some(r) => {
+                crate::reference::Reference::parse(r).map_err(|e| e.context(&what))?;
+                let (repo, tag) = split_tag(r);
+                (Some(repo), Some(tag))
+            }
+            None => (None, None),
+        };
+        let api = s.client.api().await?;
+        let o = CommitContainerOptions {
+            container: Some(id.clone()),
+            repo,
+            tag,
+            comment: options.message.clone(),
+            author: options.author.clone(),
+            pause: options.pause.unwrap_or(true),
+            changes: (!options.changes.is_empty()).then(|| options.changes.join("\n")),
+        };
+        let r = api
+            .commit_container(o, bollard::models::ContainerConfig::default())
+            .await
+            .map_err(|e| s.client.error(&what, e))?;
+        let id = r.id;
+        Ok(if id.contains(':') { id } else { format!("sha256:{id}") })
     }
 }
 

@@ -14,18 +14,25 @@ mod pull;
 mod snapshots;
 mod spec;
 mod store;
+mod time;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tokio::sync::mpsc;
 
-use crate::container::{Container, CreateOptions};
+use crate::container::{Container, Containers, CreateOptions};
 use crate::endpoint::{ConnectOptions, Endpoint};
 use crate::error::{Error, Result};
 use crate::find;
 use crate::image::Image;
-use crate::model::{Capabilities, ContainerSummary, ImageSummary, Platform, VersionInfo};
-use crate::runtime::Runtime;
+use crate::model::{
+    ContainerSummary, Event, ImageSummary, Platform, PullOptions, PullProgress, RuntimeKind, VersionInfo,
+};
+use crate::pod::Pods;
+use crate::runtime::{Events, ImageStore, Puller, Pusher, Runtime};
+use crate::snapshot::{Snapshots, Snapshotters};
 
 pub use client::Client;
 
@@ -67,17 +74,38 @@ impl ContainerdRuntime {
 
     /// The namespaces containerd has.
     pub async fn namespaces(&self) -> Result<Vec<String>> {
-        let c = self.client.clone();
-        crate::io::run(async move {
-            let r = c
-                .namespaces()
-                .list(c.req(containerd_client::services::v1::ListNamespacesRequest { filter: String::new() }))
-                .await
-                .map_err(|s| c.error("list namespaces", s))?;
-            Ok(r.into_inner().namespaces.into_iter().map(|n| n.name).collect())
-        })
-        .await
+        let c = &self.client;
+        let r = c
+            .namespaces()
+            .list(c.req(containerd_client::services::v1::ListNamespacesRequest { filter: String::new() }))
+            .await
+            .map_err(|s| c.error("list namespaces", s))?;
+        Ok(r.into_inner().namespaces.into_iter().map(|n| n.name).collect())
     }
+}
+
+/// The endpoint of `CONTAINERD_ADDRESS` (a socket path), in the namespace
+/// `CONTAINERD_NAMESPACE` names.
+pub fn address_endpoint(kind: RuntimeKind, address: &str) -> String {
+    let mut e = format!("{}://{address}", kind.scheme());
+    if let Some(ns) = std::env::var("CONTAINERD_NAMESPACE").ok().filter(|n| !n.is_empty()) {
+        e.push_str(&format!("?namespace={ns}"));
+    }
+    e
+}
+
+/// The namespaces of the containerd at `endpoint`, when it answers within a second.
+pub fn namespaces_of(endpoint: &str) -> Vec<String> {
+    let Ok(e) = Endpoint::parse(endpoint) else { return Vec::new() };
+    let Ok(rt) = ContainerdRuntime::open(e, &ConnectOptions::default()) else { return Vec::new() };
+    crate::io::block(async move {
+        Ok(tokio::time::timeout(std::time::Duration::from_secs(1), rt.namespaces())
+            .await
+            .ok()
+            .and_then(|r| r.ok())
+            .unwrap_or_default())
+    })
+    .unwrap_or_default()
 }
 
 #[async_trait]
@@ -86,28 +114,15 @@ impl Runtime for ContainerdRuntime {
         &self.endpoint
     }
 
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            images: true,
-            image_filesystems: true,
-            pull: true,
-            push: false,
-            containers: true,
-            exec: true,
-            pods: false,
-            snapshots: true,
-            events: true,
-        }
-    }
-
     async fn version(&self) -> Result<VersionInfo> {
-        let c = self.client.clone();
-        let kind = self.endpoint.kind;
-        crate::io::run(async move {
-            let v = c.version().version(c.req(())).await.map_err(|s| c.error("version", s))?.into_inner();
-            Ok(VersionInfo { kind, name: "containerd".into(), version: v.version, api_version: Some(v.revision) })
+        let c = &self.client;
+        let v = c.version().version(c.req(())).await.map_err(|s| c.error("version", s))?.into_inner();
+        Ok(VersionInfo {
+            kind: self.endpoint.kind,
+            name: "containerd".into(),
+            version: v.version,
+            api_version: Some(v.revision),
         })
-        .await
     }
 
     async fn list_images(&self) -> Result<Vec<ImageSummary>> {
@@ -126,11 +141,42 @@ impl Runtime for ContainerdRuntime {
         images::open(&self.client, summary.clone(), &resolved[0]).await
     }
 
-    async fn pull_image(
+    fn containers(&self) -> Option<&dyn Containers> {
+        Some(self)
+    }
+
+    fn pods(&self) -> Option<&dyn Pods> {
+        None
+    }
+
+    fn image_store(&self) -> Option<&dyn ImageStore> {
+        Some(self)
+    }
+
+    fn puller(&self) -> Option<&dyn Puller> {
+        Some(self)
+    }
+
+    fn pusher(&self) -> Option<&dyn Pusher> {
+        None
+    }
+
+    fn snapshots(&self) -> Option<&dyn Snapshotters> {
+        Some(self)
+    }
+
+    fn events(&self) -> Option<&dyn Events> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Puller for ContainerdRuntime {
+    async fn pull(
         &self,
         reference: &str,
-        options: crate::model::PullOptions,
-        progress: Option<tokio::sync::mpsc::UnboundedSender<crate::model::PullProgress>>,
+        options: PullOptions,
+        progress: Option<mpsc::UnboundedSender<PullProgress>>,
     ) -> Result<ImageSummary> {
         let name =
             pull::pull(&self.client, &self.settings.snapshotter, &self.platform, reference, options, progress).await?;
@@ -140,44 +186,55 @@ impl Runtime for ContainerdRuntime {
             .map(|(s, _)| s)
             .ok_or_else(|| Error::internal(format!("pulled image {name} is not listed")))
     }
+}
 
-    async fn tag_image(&self, source: &str, target: &str) -> Result<()> {
+#[async_trait]
+impl ImageStore for ContainerdRuntime {
+    async fn tag(&self, source: &str, target: &str) -> Result<()> {
         image_ops::tag(&self.client, &self.platform, source, target).await
     }
 
-    async fn remove_image(&self, pattern: &str) -> Result<()> {
+    async fn remove(&self, pattern: &str) -> Result<()> {
         image_ops::remove(&self.client, &self.platform, pattern).await
     }
 
-    async fn import_images(&self, archive: &std::path::Path) -> Result<Vec<ImageSummary>> {
+    async fn import(&self, archive: &Path) -> Result<Vec<ImageSummary>> {
         image_ops::import(&self.client, &self.settings.snapshotter, &self.platform, archive).await
     }
 
-    async fn export_images(&self, patterns: &[String], archive: &std::path::Path) -> Result<()> {
+    async fn export(&self, patterns: &[String], archive: &Path) -> Result<()> {
         image_ops::export(&self.client, &self.platform, patterns, archive).await
     }
+}
 
-    async fn events(&self, filters: &[String]) -> Result<tokio::sync::mpsc::Receiver<Result<crate::model::Event>>> {
+#[async_trait]
+impl Events for ContainerdRuntime {
+    async fn subscribe(&self, filters: &[String]) -> Result<mpsc::Receiver<Result<Event>>> {
         events::subscribe(&self.client, filters).await
     }
+}
 
-    fn snapshots(&self, snapshotter: Option<&str>) -> Result<Arc<dyn crate::snapshot::Snapshots>> {
+impl Snapshotters for ContainerdRuntime {
+    fn snapshotter(&self, snapshotter: Option<&str>) -> Result<Arc<dyn Snapshots>> {
         Ok(Arc::new(snapshots::ContainerdSnapshots {
             client: self.client.clone(),
             snapshotter: snapshotter.map(str::to_string).unwrap_or_else(|| self.settings.snapshotter.clone()),
         }))
     }
+}
 
-    async fn list_containers(&self, filters: &[String]) -> Result<Vec<ContainerSummary>> {
+#[async_trait]
+impl Containers for ContainerdRuntime {
+    async fn list(&self, filters: &[String]) -> Result<Vec<ContainerSummary>> {
         containers::list(&self.client, filters.to_vec()).await
     }
 
-    async fn create_container(&self, options: CreateOptions) -> Result<Arc<dyn Container>> {
+    async fn create(&self, options: CreateOptions) -> Result<Arc<dyn Container>> {
         Ok(containers::create(&self.client, &self.settings, options).await?)
     }
 
-    async fn open_container(&self, pattern: &str) -> Result<Arc<dyn Container>> {
-        let found = self.find_containers(pattern).await?;
+    async fn open(&self, pattern: &str) -> Result<Arc<dyn Container>> {
+        let found = self.find(pattern).await?;
         match found.as_slice() {
             [one] => Ok(Arc::new(containers::ContainerdContainer::new(&self.client, &self.settings, one.id.clone()))),
             [] => Err(Error::not_found(format!(
@@ -189,17 +246,4 @@ impl Runtime for ContainerdRuntime {
             }
         }
     }
-}
-
-pub(crate) use crate::util::random_suffix;
-
-/// A protobuf timestamp in RFC 3339 (UTC), or `None` for the zero value containerd
-/// sends for "not yet" (a running task's exit time).
-pub(crate) fn timestamp_opt(ts: &prost_types::Timestamp) -> Option<String> {
-    (ts.seconds > 0).then(|| timestamp(ts))
-}
-
-/// A protobuf timestamp in RFC 3339 (UTC).
-pub(crate) fn timestamp(ts: &prost_types::Timestamp) -> String {
-    crate::util::rfc3339(ts.seconds, ts.nanos.max(0) as u32)
 }

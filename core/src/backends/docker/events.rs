@@ -7,7 +7,7 @@ use bollard::query_parameters::EventsOptions;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use super::Shared;
+use crate::backends::docker::shared::Shared;
 use crate::error::{Error, Result};
 use crate::model::Event;
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use containerd_client::services::v1::{InfoRequest, ReadContentRequest};
 use tokio_stream::StreamExt;
 
+use crate::backends::containerd::client::Client;
 use crate::blob::BlobSource;
-use crate::containerd::client::Client;
 use crate::digest::{verify_bytes, Digest};
 use crate::error::{Error, Result};
 
@@ -25,17 +25,13 @@ pub struct ContentBlob {
 impl ContentBlob {
     /// The blob `digest`, whose size is asked of containerd.
     pub async fn open(client: &Client, digest: &Digest) -> Result<Arc<ContentBlob>> {
-        let c = client.clone();
-        let d = digest.clone();
-        let size = crate::io::run(async move {
-            let info = c
-                .content()
-                .info(c.req(InfoRequest { digest: d.to_string() }))
-                .await
-                .map_err(|s| c.error(format!("content {d}"), s))?;
-            Ok(info.into_inner().info.map_or(0, |i| i.size.max(0) as u64))
-        })
-        .await?;
+        let c = client;
+        let info = c
+            .content()
+            .info(c.req(InfoRequest { digest: digest.to_string() }))
+            .await
+            .map_err(|s| c.error(format!("content {digest}"), s))?;
+        let size = info.into_inner().info.map_or(0, |i| i.size.max(0) as u64);
         Ok(Arc::new(ContentBlob { client: client.clone(), digest: digest.clone(), size }))
     }
 }
@@ -78,7 +74,7 @@ pub async fn read_blob(client: &Client, digest: &Digest, what: &str) -> Result<V
     if blob.size > MAX_DOCUMENT {
         return Err(Error::corrupt(format!("{what}: {digest} is {} bytes, too large for a document", blob.size)));
     }
-    let data = crate::io::run(read_range(client.clone(), digest.clone(), 0, blob.size)).await?;
+    let data = read_range(client.clone(), digest.clone(), 0, blob.size).await?;
     verify_bytes(digest, &data, what)?;
     Ok(data)
 }

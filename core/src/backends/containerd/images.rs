@@ -7,8 +7,8 @@ use containerd_client::services::v1::{DeleteImageRequest, ListImagesRequest};
 use oci_spec::image::{Descriptor, ImageConfiguration, ImageIndex, ImageManifest};
 use serde_json::Value;
 
-use crate::containerd::client::Client;
-use crate::containerd::content::{read_blob, ContentBlob};
+use crate::backends::containerd::client::Client;
+use crate::backends::containerd::content::{read_blob, ContentBlob};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::image::{Image, Layer};
@@ -136,16 +136,10 @@ pub fn choose_platform<'a>(manifests: &'a [Descriptor], platform: &Platform) -> 
 /// Every image of the namespace, one summary per image ID with all its names. Images
 /// whose content is incomplete or lacks the platform are left out of listings.
 pub async fn list(client: &Client, platform: &Platform) -> Result<Vec<(ImageSummary, Vec<Resolved>)>> {
-    let c = client.clone();
-    let images = crate::io::run(async move {
-        let r = c
-            .images()
-            .list(c.req(ListImagesRequest { filters: vec![] }))
-            .await
-            .map_err(|s| c.error("list images", s))?;
-        Ok(r.into_inner().images)
-    })
-    .await?;
+    let c = client;
+    let r =
+        c.images().list(c.req(ListImagesRequest { filters: vec![] })).await.map_err(|s| c.error("list images", s))?;
+    let images = r.into_inner().images;
     let mut by_id: BTreeMap<String, (ImageSummary, Vec<Resolved>)> = BTreeMap::new();
     for img in images {
         let Some(target) = img.target else { continue };
@@ -207,14 +201,10 @@ pub async fn open(client: &Client, summary: ImageSummary, r: &Resolved) -> Resul
 
 /// Removes the image record `name` (content is left to containerd's garbage collector).
 pub async fn remove(client: &Client, name: &str) -> Result<()> {
-    let c = client.clone();
-    let n = name.to_string();
-    crate::io::run(async move {
-        c.images()
-            .delete(c.req(DeleteImageRequest { name: n.clone(), sync: true, ..Default::default() }))
-            .await
-            .map_err(|s| c.error(format!("remove image {n}"), s))?;
-        Ok(())
-    })
-    .await
+    let c = client;
+    c.images()
+        .delete(c.req(DeleteImageRequest { name: name.to_string(), sync: true, ..Default::default() }))
+        .await
+        .map_err(|s| c.error(format!("remove image {name}"), s))?;
+    Ok(())
 }

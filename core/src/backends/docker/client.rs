@@ -7,6 +7,9 @@ use std::time::Duration;
 use bollard::{ClientVersion, Docker};
 use tokio::sync::OnceCell;
 
+use crate::backends::docker::address::Address;
+use crate::backends::docker::libpod::Libpod;
+use crate::backends::docker::status::{kind_of_message, kind_of_status};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -17,50 +20,6 @@ const NEWEST: ClientVersion = *bollard::API_DEFAULT_VERSION;
 /// bollard's per-request timeout when the caller gives none: long enough for a pull or a
 /// save of a big image, short of forever.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3600);
-
-/// Where the daemon listens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Address {
-    Unix(String),
-    /// `host:port`, plain HTTP.
-    Tcp(String),
-    /// `host:port` over TLS, with the directory holding ca.pem, cert.pem, key.pem.
-    Tls(String, std::path::PathBuf),
-}
-
-impl Address {
-    /// The address of an endpoint: a socket path, `tcp://host:port` (TLS with `?tls=1`
-    /// or when DOCKER_TLS_VERIFY is set, certificates from `?cert_path=` or
-    /// DOCKER_CERT_PATH or ~/.docker).
-    pub fn of(endpoint: &Endpoint) -> Result<Address> {
-        let a = endpoint.address.as_str();
-        let hostport =
-            a.strip_prefix("tcp://").or_else(|| a.strip_prefix("https://")).or_else(|| a.strip_prefix("http://"));
-        let Some(hostport) = hostport else {
-            return Ok(Address::Unix(a.strip_prefix("unix://").unwrap_or(a).to_string()));
-        };
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let tls = match endpoint.option("tls") {
-            Some(v) => v == "1" || v == "true",
-            None => a.starts_with("https://") || env("DOCKER_TLS_VERIFY").is_some_and(|v| v != "0"),
-        };
-        if !tls {
-            return Ok(Address::Tcp(hostport.to_string()));
-        }
-        let certs = endpoint
-            .option("cert_path")
-            .map(std::path::PathBuf::from)
-            .or_else(|| env("DOCKER_CERT_PATH").map(std::path::PathBuf::from))
-            .or_else(|| env("HOME").map(|h| std::path::Path::new(&h).join(".docker")))
-            .ok_or_else(|| Error::invalid(format!("{endpoint}: TLS needs a certificate directory (?cert_path=)")))?;
-        Ok(Address::Tls(hostport.to_string(), certs))
-    }
-
-    /// True when the daemon runs on this host (its files may be readable here).
-    pub fn is_local(&self) -> bool {
-        matches!(self, Address::Unix(_))
-    }
-}
 
 /// A daemon connection. Cloning is cheap; clones share the negotiated client.
 #[derive(Clone)]
@@ -95,11 +54,7 @@ impl Client {
                         let probe = self.bollard(NEWEST)?.with_request_modifier(strip_version_prefix);
                         probe.version().await.map_err(|e| self.error("version negotiation", e))?.api_version
                     }
-                    _ => {
-                        super::libpod::Libpod::new(self.endpoint.to_string(), self.address.clone())
-                            .ping_api_version()
-                            .await?
-                    }
+                    _ => Libpod::new(self.endpoint.to_string(), self.address.clone()).ping_api_version().await?,
                 };
                 let server = announced.as_deref().and_then(parse_version).ok_or_else(|| {
                     Error::new(
@@ -172,62 +127,6 @@ impl Client {
     }
 }
 
-/// The berth kind of an HTTP status from the daemon (the message refines a 500).
-pub fn kind_of_status(status: u16, message: &str) -> ErrorKind {
-    match status {
-        400 => ErrorKind::InvalidArgument,
-        401 | 403 => ErrorKind::PermissionDenied,
-        404 => ErrorKind::NotFound,
-        409 | 304 => match kind_of_message(message) {
-            Some(ErrorKind::AlreadyExists) => ErrorKind::AlreadyExists,
-            _ => ErrorKind::Conflict,
-        },
-        _ => kind_of_message(message).unwrap_or(ErrorKind::Internal),
-    }
-}
-
-/// The error of `what` that a daemon reported inside a stream (pull, push, load),
-/// where no status says its kind: the message's, else `default`.
-pub fn stream_failure(what: &str, message: &str, default: ErrorKind) -> Error {
-    Error::new(kind_of_message(message).unwrap_or(default), format!("{what}: {message}"))
-}
-
-/// A kind recognised from a daemon's message, for the statuses and stream errors that
-/// do not carry one (Podman answers 500 for many of them).
-pub fn kind_of_message(message: &str) -> Option<ErrorKind> {
-    let m = message.to_ascii_lowercase();
-    if m.contains("unauthorized")
-        || m.contains("authentication required")
-        || m.contains("denied")
-        || m.contains("no basic auth credentials")
-    {
-        Some(ErrorKind::PermissionDenied)
-    } else if m.contains("already in use") || m.contains("already exists") {
-        Some(ErrorKind::AlreadyExists)
-    } else if m.contains("no such")
-        || m.contains("not found")
-        || m.contains("manifest unknown")
-        || m.contains("does not exist")
-        || m.contains("not known")
-    {
-        Some(ErrorKind::NotFound)
-    } else if m.contains("is not running")
-        || m.contains("is running")
-        || m.contains("state improper")
-        || m.contains("is already")
-        || m.contains("is paused")
-        || m.contains("in use")
-    {
-        Some(ErrorKind::Conflict)
-    } else if m.contains("invalid argument") || m.contains("invalid reference") {
-        Some(ErrorKind::InvalidArgument)
-    } else if m.contains("connection refused") || m.contains("no route to host") {
-        Some(ErrorKind::Unavailable)
-    } else {
-        None
-    }
-}
-
 /// "1.41" → 1.41.
 fn parse_version(s: &str) -> Option<ClientVersion> {
     let (major, minor) = s.split_once('.')?;
@@ -260,26 +159,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn addresses() {
-        let e = Endpoint::parse("docker:///var/run/docker.sock").unwrap();
-        assert_eq!(Address::of(&e).unwrap(), Address::Unix("/var/run/docker.sock".into()));
-        let e = Endpoint::parse("docker://tcp://127.0.0.1:2375?tls=0").unwrap();
-        assert_eq!(Address::of(&e).unwrap(), Address::Tcp("127.0.0.1:2375".into()));
-        let e = Endpoint::parse("docker://tcp://h:2376?tls=1&cert_path=/c").unwrap();
-        assert_eq!(Address::of(&e).unwrap(), Address::Tls("h:2376".into(), "/c".into()));
-    }
-
-    #[test]
-    fn versions_and_kinds() {
+    fn versions() {
         let v = parse_version("1.41").unwrap();
         assert_eq!((v.major_version, v.minor_version), (1, 41));
         assert!(parse_version("x").is_none());
-        assert_eq!(kind_of_status(404, ""), ErrorKind::NotFound);
-        assert_eq!(kind_of_status(500, "container abc is not running"), ErrorKind::Conflict);
-        assert_eq!(kind_of_status(500, "boom"), ErrorKind::Internal);
-        assert_eq!(kind_of_status(409, "the name \"/x\" is already in use"), ErrorKind::AlreadyExists);
-        assert_eq!(kind_of_status(409, "container is paused"), ErrorKind::Conflict);
-        assert_eq!(kind_of_status(500, "names must match: invalid argument"), ErrorKind::InvalidArgument);
     }
 
     #[test]
