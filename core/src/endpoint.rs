@@ -173,13 +173,16 @@ pub fn detect() -> Vec<Detected> {
 fn containerd_namespaces(endpoint: &str) -> Vec<String> {
     let Ok(e) = Endpoint::parse(endpoint) else { return Vec::new() };
     let Ok(rt) = crate::containerd::ContainerdRuntime::open(e, &ConnectOptions::default()) else { return Vec::new() };
-    crate::io::block(async move {
-        Ok(tokio::time::timeout(Duration::from_secs(1), rt.namespaces())
-            .await
-            .ok()
-            .and_then(|r| r.ok())
-            .unwrap_or_default())
-    })
+    crate::io::block(
+        async move {
+            Ok(tokio::time::timeout(Duration::from_secs(1), rt.namespaces())
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .unwrap_or_default())
+        },
+        None,
+    )
     .unwrap_or_default()
 }
 
