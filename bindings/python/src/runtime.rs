@@ -20,7 +20,7 @@ use crate::stream::{Items, Stream};
 pub fn connect(py: Python<'_>, endpoint: Option<&str>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Runtime> {
     let endpoint = endpoint.map(text_arg).transpose()?.map(str::to_string);
     let options = call::options(py, options)?;
-    let rt = call::wait(py, runtime::open(endpoint, options))?;
+    let rt = call::wait(py, api::runtime::open(endpoint, options))?;
     Ok(Runtime { handle: Handle::new(rt) })
 }
 
