@@ -88,8 +88,9 @@ impl<T: Castable> Handle<T> {
 
     /// The object behind the handle, which must be live and of this kind.
     pub fn get(self) -> Outcome<T::Object> {
-        let stored = table_read().get(self.id, T::KIND, T::NAME)?;
-        self.cast(stored)
+        // The object is cloned under the read lock: a lookup costs one clone of it.
+        let table = table_read();
+        self.cast(table.get(self.id, T::KIND, T::NAME)?)
     }
 
     /// Closes the handle: its slot's generation moves on, so the handle is dead
@@ -97,7 +98,7 @@ impl<T: Castable> Handle<T> {
     /// once no call uses it, after the table's lock is released.
     pub fn take(self) -> Outcome<T::Object> {
         let stored = table_write().take(self.id, T::KIND, T::NAME)?;
-        self.cast(stored)
+        self.cast(&stored)
     }
 
     /// Closes the handle and drops the table's reference to its object.
@@ -105,7 +106,7 @@ impl<T: Castable> Handle<T> {
         self.take().map(drop)
     }
 
-    fn cast(self, stored: Stored) -> Outcome<T::Object> {
+    fn cast(self, stored: &Stored) -> Outcome<T::Object> {
         // The kind byte was checked; the type check makes a kind byte that two types
         // share (a bug the unit test of the kinds catches) fail safely too.
         stored.downcast_ref::<T::Object>().cloned().ok_or_else(|| invalid(self.id, T::NAME, "closed or unknown"))
@@ -187,7 +188,7 @@ impl Table {
         Ok(pack(kind, slot.generation, index))
     }
 
-    fn get(&self, h: u64, kind: u8, name: &str) -> Outcome<Stored> {
+    fn get(&self, h: u64, kind: u8, name: &str) -> Outcome<&Stored> {
         let (k, generation, index) = unpack(h);
         if h == 0 {
             return Err(invalid(h, name, "zero (never opened)"));
@@ -198,7 +199,7 @@ impl Table {
         match self.slots.get(index as usize) {
             // The slot's object must be of the kind too: a forged handle that pairs this
             // kind's number with another object's slot and generation must not reach it.
-            Some(Slot { generation: g, object: Some((k, o)) }) if *g == generation && *k == kind => Ok(o.clone()),
+            Some(Slot { generation: g, object: Some((k, o)) }) if *g == generation && *k == kind => Ok(o),
             _ => Err(invalid(h, name, "closed or unknown")),
         }
     }

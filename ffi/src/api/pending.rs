@@ -126,3 +126,35 @@ pub(crate) async fn timed<T>(
     };
     result.map_err(Failure::from)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::stream::{self, ChannelSource, Stream};
+
+    fn send<T: Send + 'static>(t: T) -> T {
+        t
+    }
+
+    #[test]
+    fn another_runtime_awaits_an_operation_as_a_send_future() {
+        let (tx, rx) = tokio::sync::mpsc::channel::<berth_core::Result<serde_json::Value>>(1);
+        let s = Stream::insert(ChannelSource::new(rx, Vec::new())).unwrap_or_else(|f| panic!("{}", f.message));
+        // A binding's own runtime (Node's, say): the future is Send, and its work runs on
+        // berth's I/O runtime, so a runtime without I/O or timers of its own can await it.
+        let theirs = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+        let next = send(stream::next(s, Some(Duration::from_secs(10))).into_future());
+        tx.try_send(Ok(serde_json::json!({"n": 1}))).expect("queued");
+        let item = theirs.block_on(next).unwrap_or_else(|f| panic!("{}", f.message));
+        assert_eq!(item.as_deref(), Some(r#"{"n":1}"#));
+        drop(tx);
+        assert_eq!(theirs.block_on(stream::next(s, None).into_future()).ok(), Some(None));
+        assert!(stream::close(s).is_ok());
+    }
+
+    #[test]
+    fn a_dead_handle_is_the_operations_failure() {
+        let f = crate::api::runtime::list_images(crate::api::Handle::from_id(0)).wait().expect_err("a zero handle");
+        assert_eq!(f.status, crate::status::berth_status::BERTH_ERR_INVALID_HANDLE);
+    }
+}
