@@ -12,8 +12,6 @@
 #   BERTH_FUZZ_TARGETS    targets for replay/smoke (default: all of `cargo fuzz list`)
 #   BERTH_FUZZ_JOBS       targets fuzzed at once (default 2)
 #   BERTH_FUZZ_RSS_MB     memory limit per target in MiB (default 2048, libFuzzer's)
-#   BERTH_FUZZ_FFI        1 (default) builds and runs the C ABI target; 0 leaves it out, and
-#                         berth-core builds without its daemon backends (a third of the build)
 #
 # One build serves every mode: the binaries are run directly, not through `cargo fuzz
 # run` (which would check the build again per target). Exits non-zero when any target
@@ -29,7 +27,6 @@ export RUSTC_BOOTSTRAP=1
 sanitizer="${BERTH_FUZZ_SANITIZER:-none}"
 jobs="${BERTH_FUZZ_JOBS:-2}"
 rss_mb="${BERTH_FUZZ_RSS_MB:-2048}"
-ffi="${BERTH_FUZZ_FFI:-1}"
 triple="$(rustc -vV | sed -n 's/^host: //p')"
 # Each sanitizer builds into its own directory: switching between them would otherwise
 # rebuild everything in place (the flags differ) and leave the other build cold.
@@ -57,23 +54,17 @@ ensure_cargo_fuzz() {
 build() {
     ensure_cargo_fuzz
     local start=$SECONDS
-    # --features ffi: the C ABI target; it makes berth-core build with its daemon
-    # backends for every target (cargo unifies features), so this is one build.
-    if [ "$ffi" = 1 ]; then
-        cargo fuzz build -s "$sanitizer" "${target_args[@]}" --features ffi
-    else
-        cargo fuzz build -s "$sanitizer" "${target_args[@]}"
-    fi
+    # libberth without its daemon backends (fuzz/Cargo.toml): offline images only, a
+    # third of the build.
+    cargo fuzz build -s "$sanitizer" "${target_args[@]}"
     echo "fuzz: build (sanitizer $sanitizer) took $((SECONDS - start)) s" >&2
 }
 
 all_targets() {
     if [ -n "${BERTH_FUZZ_TARGETS:-}" ]; then
         echo "$BERTH_FUZZ_TARGETS"
-    elif [ "$ffi" = 1 ]; then
-        cargo fuzz list
     else
-        cargo fuzz list | grep -vx ffi_inputs
+        cargo fuzz list
     fi
 }
 

@@ -19,6 +19,7 @@ pub fn base64(data: &[u8]) -> String {
 }
 
 /// A short random hex string for generated names (fifo dirs, exec IDs, temp files).
+#[cfg(any(feature = "containerd", feature = "docker"))]
 pub fn random_suffix() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -37,7 +38,9 @@ pub fn part_path(dest: &std::path::Path) -> std::path::PathBuf {
     dest.with_file_name(format!(".{name}.part-{}", random_suffix()))
 }
 
-/// Seconds (and nanoseconds) since the Unix epoch in RFC 3339, UTC.
+/// Seconds (and nanoseconds) since the Unix epoch in RFC 3339, UTC. (Daemons report
+/// times as numbers.)
+#[cfg(any(feature = "containerd", feature = "docker"))]
 pub fn rfc3339(secs: i64, nanos: u32) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
