@@ -179,16 +179,6 @@ typedef struct {
   uint64_t id;
 } berth_pod;
 
-// A process of a container (daemon backends; reserved in this version).
-typedef struct {
-  uint64_t id;
-} berth_process;
-
-// A snapshot (containerd; reserved in this version).
-typedef struct {
-  uint64_t id;
-} berth_snapshot;
-
 // Every status, for tables and the uniqueness test.
 #define ALL { BERTH_OK, BERTH_END, BERTH_ERR_NOT_FOUND, BERTH_ERR_ALREADY_EXISTS, BERTH_ERR_INVALID_ARGUMENT, BERTH_ERR_AMBIGUOUS, BERTH_ERR_NOT_SUPPORTED, BERTH_ERR_UNAVAILABLE, BERTH_ERR_PERMISSION_DENIED, BERTH_ERR_TIMEOUT, BERTH_ERR_CANCELLED, BERTH_ERR_CONFLICT, BERTH_ERR_IO, BERTH_ERR_CORRUPT, BERTH_ERR_INTERNAL, BERTH_ERR_INVALID_HANDLE, BERTH_ERR_NULL_ARGUMENT, BERTH_ERR_PANIC, }
 

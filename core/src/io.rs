@@ -5,6 +5,8 @@
 //! inside another runtime, without deadlocking that runtime.
 
 use std::future::Future;
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::Duration;
 
 use once_cell::sync::Lazy;
 
@@ -33,12 +35,31 @@ pub async fn run<T: Send + 'static>(fut: impl Future<Output = Result<T>> + Send 
     }
 }
 
-/// Runs `fut` on the I/O runtime and blocks the calling thread until it is done. Safe
-/// from any thread, including one that is driving another runtime.
-pub fn block<T: Send + 'static>(fut: impl Future<Output = Result<T>> + Send + 'static) -> Result<T> {
+/// Runs `fut` on the I/O runtime and blocks the calling thread until it is done: the
+/// one bridge from a blocking caller (the C ABI, the Python package, a `read_at` of a
+/// daemon's blob) to berth's async code. Safe from any thread, including one that is
+/// driving another runtime. `timeout` bounds the wait (`None`: as long as it takes);
+/// when it passes first, the work is cancelled (its future is dropped inside the
+/// runtime) and the call fails with Timeout.
+pub fn block<T: Send + 'static>(
+    fut: impl Future<Output = Result<T>> + Send + 'static,
+    timeout: Option<Duration>,
+) -> Result<T> {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    IO.spawn(async move {
+    let task = IO.spawn(async move {
         let _ = tx.send(fut.await);
     });
-    rx.recv().unwrap_or_else(|_| Err(Error::internal("an internal task ended without a result")))
+    let received = match timeout {
+        Some(d) => rx.recv_timeout(d),
+        None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+    };
+    received.unwrap_or_else(|e| {
+        task.abort();
+        Err(match (e, timeout) {
+            (RecvTimeoutError::Timeout, Some(d)) => {
+                Error::new(ErrorKind::Timeout, format!("the call did not finish within {} ms", d.as_millis()))
+            }
+            _ => Error::internal("an internal task ended without a result"),
+        })
+    })
 }

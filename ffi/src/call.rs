@@ -1,35 +1,13 @@
 //! The boundary every exported function goes through: no panic crosses it, every
-//! failure sets the thread's last error, and arguments are checked before use.
+//! failure sets the thread's last error, and pointer and string arguments are checked
+//! before the safe layer (`api`) sees them.
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use crate::failure::{Failure, Outcome};
 use crate::status::berth_status::{self, *};
-
-/// Why a call failed, before it becomes a status and a message.
-pub struct Failure {
-    pub status: berth_status,
-    pub message: String,
-}
-
-impl From<berth_core::Error> for Failure {
-    fn from(e: berth_core::Error) -> Failure {
-        Failure { status: berth_status::of_kind(e.kind()), message: e.message().to_string() }
-    }
-}
-
-impl Failure {
-    pub fn new(status: berth_status, message: impl Into<String>) -> Failure {
-        Failure { status, message: message.into() }
-    }
-
-    pub fn null(arg: &str) -> Failure {
-        Failure::new(BERTH_ERR_NULL_ARGUMENT, format!("argument `{arg}` is NULL"))
-    }
-}
-
-pub type Outcome<T = berth_status> = Result<T, Failure>;
 
 thread_local! {
     static LAST_ERROR: RefCell<(berth_status, CString)> = RefCell::new((BERTH_OK, CString::default()));
@@ -126,48 +104,9 @@ pub fn json_out<T: serde::Serialize + ?Sized>(v: &T) -> Outcome<*mut c_char> {
     serde_json::to_string(v).map(c_string).map_err(|e| Failure::new(BERTH_ERR_INTERNAL, format!("encoding JSON: {e}")))
 }
 
-/// A JSON object argument (options, resources): NULL or "" give the defaults; anything
-/// but an object (an array, a scalar) is refused rather than read by position, and so
-/// are unknown fields where `T` denies them.
-pub fn json_object_arg<T: serde::de::DeserializeOwned + Default>(text: Option<&str>, name: &str) -> Outcome<T> {
-    match text {
-        None | Some("") => Ok(T::default()),
-        Some(s) => required_json_object(s, name),
-    }
-}
-
-/// A JSON object argument that must be given (an empty string is refused).
-pub fn required_json_object<T: serde::de::DeserializeOwned>(text: &str, name: &str) -> Outcome<T> {
-    let bad = |why: String| Failure::new(BERTH_ERR_INVALID_ARGUMENT, format!("{name}: {why}"));
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-    if !v.is_object() {
-        return Err(bad("expected a JSON object".into()));
-    }
-    serde_json::from_value(v).map_err(|e| bad(e.to_string()))
-}
-
-/// A JSON array of strings (filters, patterns): NULL or "" is an empty list.
-pub fn json_strings_arg(text: Option<&str>, name: &str) -> Outcome<Vec<String>> {
-    let bad = |why: String| Failure::new(BERTH_ERR_INVALID_ARGUMENT, format!("{name}: {why}"));
-    match text {
-        None | Some("") => Ok(Vec::new()),
-        Some(s) => {
-            let v: serde_json::Value = serde_json::from_str(s).map_err(|e| bad(e.to_string()))?;
-            if !v.is_array() {
-                return Err(bad("expected a JSON array of strings".into()));
-            }
-            serde_json::from_value(v).map_err(|e| bad(format!("expected a JSON array of strings: {e}")))
-        }
-    }
-}
-
-/// A name or pattern that must say something: empty or blank is INVALID_ARGUMENT
-/// (an empty pattern would otherwise match everything by prefix).
-pub fn name_arg<'a>(s: &'a str, name: &str) -> Outcome<&'a str> {
-    if s.trim().is_empty() {
-        return Err(Failure::new(BERTH_ERR_INVALID_ARGUMENT, format!("argument `{name}` is empty")));
-    }
-    Ok(s)
+/// A timeout in milliseconds from C: negative means none (wait as long as it takes).
+pub fn timeout_arg(ms: i64) -> Option<std::time::Duration> {
+    (ms >= 0).then(|| std::time::Duration::from_millis(ms as u64))
 }
 
 /// A byte buffer argument: NULL with a length is a NULL required pointer; NULL with 0

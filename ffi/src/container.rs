@@ -1,27 +1,17 @@
 //! Containers (daemon backends), the processes exec starts in them, and what else a
 //! container gives: its log, its resource use, its filesystem as a tar, an image of it.
+//! The C shims of `api::container` and `api::exec`.
 
 use std::ffi::c_char;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use berth_core::container::{
-    CommitOptions, Container, ExecEvent, ExecOptions, ExecSession, LogChunk, LogOptions, OutputStream, Resources,
-};
-use berth_core::fs::FileSystem;
-use serde::Serialize;
-use tokio::sync::{mpsc, watch};
+use berth_core::container::{CommitOptions, ExecOptions, LogOptions, Resources};
 
-use crate::call::{
-    bytes_arg, c_string, call, json_object_arg, json_out, name_arg, opt_str_arg, out_arg, required_json_object,
-    str_arg, Failure, Outcome,
-};
-use crate::handle::{self, Kind, Object};
-use crate::runtime::{block_on, timeout_arg, wait, Waited};
+use crate::api::exec::{ExecEvent, OutputStream};
+use crate::api::{self, container, exec};
+use crate::call::{bytes_arg, c_string, call, json_out, opt_str_arg, out_arg, str_arg, timeout_arg};
+use crate::failure::{Failure, Outcome};
 use crate::status::berth_status::{self, *};
-use crate::stream::{ChannelSource, Stream};
 use crate::types::{
     berth_bytes, berth_container, berth_exec, berth_exec_event, berth_exec_output, berth_fs, berth_stream,
 };
@@ -33,63 +23,13 @@ pub const BERTH_EXEC_STDERR: i32 = 2;
 /// `kind` of a `berth_exec_event`: the process exited; `exit_code` is set.
 pub const BERTH_EXEC_EXIT: i32 = 3;
 
-/// How long stop may take beyond its grace period: the SIGKILL and the wait for it.
-pub(crate) const STOP_MARGIN: Duration = Duration::from_secs(15);
-
-/// A container with the timeout of the runtime it came from.
-pub(crate) struct ContainerObject {
-    pub c: Arc<dyn Container>,
-    pub timeout: Option<Duration>,
-}
-
-/// A running exec: the session, the runtime's timeout for its calls, and whether its
-/// exit was already handed out.
-pub(crate) struct ExecObject {
-    session: Arc<dyn ExecSession>,
-    timeout: Option<Duration>,
-    exited: AtomicBool,
-    /// True once the handle is closed: wakes a `berth_exec_next` waiting in another
-    /// thread.
-    closed: watch::Sender<bool>,
-}
-
-fn container(h: berth_container) -> Outcome<Arc<ContainerObject>> {
-    match handle::get(h.id, Kind::Container)? {
-        Object::Container(c) => Ok(c),
-        _ => unreachable!("the table checks kinds"),
+/// The exec options: a JSON object with `args` (required in practice), `env`, `cwd`,
+/// `user`, `tty`, `stdin`; NULL is refused.
+fn exec_options(text: Option<&str>) -> Outcome<ExecOptions> {
+    match text {
+        None => Err(Failure::null("options_json")),
+        Some(t) => api::required_json_object(t, "options_json"),
     }
-}
-
-fn exec(h: berth_exec) -> Outcome<Arc<ExecObject>> {
-    match handle::get(h.id, Kind::Exec)? {
-        Object::Exec(e) => Ok(e),
-        _ => unreachable!("the table checks kinds"),
-    }
-}
-
-/// A signal number kill(2) knows (1 to 64).
-pub(crate) fn signal_arg(signal: i32) -> Outcome<i32> {
-    if !(1..=64).contains(&signal) {
-        return Err(Failure::new(
-            BERTH_ERR_INVALID_ARGUMENT,
-            format!("signal {signal}: expected a signal number from 1 to 64"),
-        ));
-    }
-    Ok(signal)
-}
-
-/// Runs a container method that yields nothing on the internal runtime, with the
-/// runtime's timeout.
-fn container_action<F, Fut>(h: berth_container, action: F) -> berth_status
-where
-    F: FnOnce(Arc<dyn Container>) -> Fut,
-    Fut: std::future::Future<Output = berth_core::Result<()>> + Send + 'static,
-{
-    call(|| {
-        let o = container(h)?;
-        block_on(action(o.c.clone()), o.timeout)?;
-        Ok(BERTH_OK)
-    })
 }
 
 /// Closes a container handle. The container itself is left as it is (running, stopped):
@@ -97,7 +37,7 @@ where
 /// valid until closed.
 #[no_mangle]
 pub extern "C" fn berth_container_close(c: berth_container) -> berth_status {
-    call(|| handle::remove(c.id, Kind::Container).map(|()| BERTH_OK))
+    call(|| container::close(c.into()).map(|()| BERTH_OK))
 }
 
 /// The container's ID (on containerd, its name). Asks nothing of the daemon. The caller
@@ -109,7 +49,7 @@ pub extern "C" fn berth_container_close(c: berth_container) -> berth_status {
 pub unsafe extern "C" fn berth_container_id(out: *mut *mut c_char, c: berth_container) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        *out = c_string(container(c)?.c.id());
+        *out = c_string(container::id(c.into())?);
         Ok(BERTH_OK)
     })
 }
@@ -128,10 +68,7 @@ pub unsafe extern "C" fn berth_container_id(out: *mut *mut c_char, c: berth_cont
 pub unsafe extern "C" fn berth_container_inspect(out: *mut *mut c_char, c: berth_container) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let o = container(c)?;
-        let inner = o.c.clone();
-        let info = block_on(async move { inner.inspect().await }, o.timeout)?;
-        *out = json_out(&info)?;
+        *out = json_out(&container::inspect(c.into()).wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -142,7 +79,7 @@ pub unsafe extern "C" fn berth_container_inspect(out: *mut *mut c_char, c: berth
 /// Errors: CONFLICT (already started), NOT_FOUND, UNAVAILABLE, TIMEOUT.
 #[no_mangle]
 pub extern "C" fn berth_container_start(c: berth_container) -> berth_status {
-    container_action(c, |c| async move { c.start().await })
+    call(|| container::start(c.into()).wait().map(|()| BERTH_OK))
 }
 
 /// Stops the container: SIGTERM, then SIGKILL once `grace_ms` passed; `*out` is the
@@ -157,12 +94,7 @@ pub extern "C" fn berth_container_start(c: berth_container) -> berth_status {
 pub unsafe extern "C" fn berth_container_stop(out: *mut i32, c: berth_container, grace_ms: u32) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let o = container(c)?;
-        let inner = o.c.clone();
-        let grace = Duration::from_millis(grace_ms.into());
-        let limit = o.timeout.map(|t| t.saturating_add(grace).saturating_add(STOP_MARGIN));
-        let exit = block_on(async move { inner.stop(grace).await }, limit)?;
-        *out = exit.exit_code;
+        *out = container::stop(c.into(), Duration::from_millis(grace_ms.into())).wait()?;
         Ok(BERTH_OK)
     })
 }
@@ -173,13 +105,7 @@ pub unsafe extern "C" fn berth_container_stop(out: *mut i32, c: berth_container,
 /// running), TIMEOUT.
 #[no_mangle]
 pub extern "C" fn berth_container_kill(c: berth_container, signal: i32) -> berth_status {
-    call(|| {
-        let signal = signal_arg(signal)?;
-        let o = container(c)?;
-        let inner = o.c.clone();
-        block_on(async move { inner.kill(signal).await }, o.timeout)?;
-        Ok(BERTH_OK)
-    })
+    call(|| container::kill(c.into(), signal).wait().map(|()| BERTH_OK))
 }
 
 /// Freezes every process of the container (cgroup freezer).
@@ -187,7 +113,7 @@ pub extern "C" fn berth_container_kill(c: berth_container, signal: i32) -> berth
 /// Errors: CONFLICT or NOT_FOUND (not running), TIMEOUT.
 #[no_mangle]
 pub extern "C" fn berth_container_pause(c: berth_container) -> berth_status {
-    container_action(c, |c| async move { c.pause().await })
+    call(|| container::pause(c.into()).wait().map(|()| BERTH_OK))
 }
 
 /// Thaws a paused container.
@@ -195,7 +121,7 @@ pub extern "C" fn berth_container_pause(c: berth_container) -> berth_status {
 /// Errors: CONFLICT or NOT_FOUND (not paused), TIMEOUT.
 #[no_mangle]
 pub extern "C" fn berth_container_resume(c: berth_container) -> berth_status {
-    container_action(c, |c| async move { c.resume().await })
+    call(|| container::resume(c.into()).wait().map(|()| BERTH_OK))
 }
 
 /// Deletes the container with its task and snapshot. A running (or paused) container
@@ -205,7 +131,7 @@ pub extern "C" fn berth_container_resume(c: berth_container) -> berth_status {
 /// Errors: CONFLICT, NOT_FOUND, TIMEOUT.
 #[no_mangle]
 pub extern "C" fn berth_container_delete(c: berth_container, force: bool) -> berth_status {
-    container_action(c, move |c| async move { c.delete(force).await })
+    call(|| container::delete(c.into(), force).wait().map(|()| BERTH_OK))
 }
 
 /// Waits for the container's init process to exit; `*out` is its exit code.
@@ -220,10 +146,7 @@ pub extern "C" fn berth_container_delete(c: berth_container, force: bool) -> ber
 pub unsafe extern "C" fn berth_container_wait(out: *mut i32, c: berth_container, timeout_ms: i64) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let o = container(c)?;
-        let inner = o.c.clone();
-        let exit = block_on(async move { inner.wait().await }, timeout_arg(timeout_ms))?;
-        *out = exit.exit_code;
+        *out = container::wait(c.into(), timeout_arg(timeout_ms)).wait()?;
         Ok(BERTH_OK)
     })
 }
@@ -245,10 +168,8 @@ pub unsafe extern "C" fn berth_container_update_resources(
     call(|| {
         // SAFETY: forwarded from this function's contract.
         let text = unsafe { str_arg(resources_json, "resources_json") }?;
-        let resources: Resources = required_json_object(text, "resources_json")?;
-        let o = container(c)?;
-        let inner = o.c.clone();
-        block_on(async move { inner.update_resources(resources).await }, o.timeout)?;
+        let resources: Resources = api::required_json_object(text, "resources_json")?;
+        container::update_resources(c.into(), resources).wait()?;
         Ok(BERTH_OK)
     })
 }
@@ -267,10 +188,7 @@ pub unsafe extern "C" fn berth_container_update_resources(
 pub unsafe extern "C" fn berth_container_processes(out: *mut *mut c_char, c: berth_container) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let o = container(c)?;
-        let inner = o.c.clone();
-        let processes = block_on(async move { inner.processes().await }, o.timeout)?;
-        *out = json_out(&processes)?;
+        *out = json_out(&container::processes(c.into()).wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -288,10 +206,7 @@ pub unsafe extern "C" fn berth_container_processes(out: *mut *mut c_char, c: ber
 pub unsafe extern "C" fn berth_container_filesystem(out: *mut berth_fs, c: berth_container) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let o = container(c)?;
-        let inner = o.c.clone();
-        let fs: Arc<dyn FileSystem> = block_on(async move { inner.filesystem().await }, o.timeout)?;
-        out.id = handle::insert(Object::Fs(fs))?;
+        *out = container::filesystem(c.into()).wait()?.into();
         Ok(BERTH_OK)
     })
 }
@@ -308,28 +223,9 @@ pub unsafe extern "C" fn berth_container_filesystem(out: *mut berth_fs, c: berth
 pub unsafe extern "C" fn berth_container_changes(out: *mut *mut c_char, c: berth_container) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let o = container(c)?;
-        let inner = o.c.clone();
-        let changes = block_on(async move { inner.changes().await }, o.timeout)?;
-        *out = json_out(&changes)?;
+        *out = json_out(&container::changes(c.into()).wait()?)?;
         Ok(BERTH_OK)
     })
-}
-
-/// The exec options: a JSON object with `args` (required in practice), `env`, `cwd`,
-/// `user`, `tty`, `stdin`.
-fn exec_options(text: Option<&str>) -> Outcome<ExecOptions> {
-    let options: ExecOptions = match text {
-        None => return Err(Failure::null("options_json")),
-        Some(t) => required_json_object(t, "options_json")?,
-    };
-    if options.args.is_empty() {
-        return Err(Failure::new(
-            BERTH_ERR_INVALID_ARGUMENT,
-            "options_json: `args` is empty (name the program to run)",
-        ));
-    }
-    Ok(options)
 }
 
 /// Runs a process in the running container to its end and collects its output into
@@ -364,14 +260,9 @@ pub unsafe extern "C" fn berth_container_exec_output(
         let options = exec_options(unsafe { opt_str_arg(options_json, "options_json") }?)?;
         // SAFETY: forwarded from this function's contract.
         let stdin = unsafe { bytes_arg(stdin_data, stdin_len, "stdin_data") }?;
+        // NULL is no stdin at all; a non-NULL pointer with length 0 an empty one.
         let stdin = (!stdin_data.is_null()).then(|| stdin.to_vec());
-        let o = container(c)?;
-        let inner = o.c.clone();
-        let limit = timeout_arg(timeout_ms);
-        // The exec's own timeout kills the process; the call's limit is later, as a
-        // backstop for a daemon that does not answer.
-        let backstop = limit.map(|d| d.saturating_add(o.timeout.unwrap_or(Duration::from_secs(30))));
-        let result = block_on(async move { inner.exec_output(options, stdin, limit).await }, backstop)?;
+        let result = container::exec_output(c.into(), options, stdin, timeout_arg(timeout_ms)).wait()?;
         *out = berth_exec_output {
             exit_code: result.exit_code,
             stdout_data: berth_bytes::from_vec(result.stdout),
@@ -415,10 +306,7 @@ pub unsafe extern "C" fn berth_container_exec(
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
         let options = exec_options(unsafe { opt_str_arg(options_json, "options_json") }?)?;
-        let o = container(c)?;
-        let inner = o.c.clone();
-        let session = block_on(async move { inner.exec(options).await }, o.timeout)?;
-        out.id = insert_exec(session, o.timeout)?;
+        *out = container::exec(c.into(), options).wait()?.into();
         Ok(BERTH_OK)
     })
 }
@@ -436,9 +324,7 @@ pub unsafe extern "C" fn berth_exec_write_stdin(e: berth_exec, data: *const u8, 
     call(|| {
         // SAFETY: forwarded from this function's contract.
         let data = unsafe { bytes_arg(data, len, "data") }?.to_vec();
-        let o = exec(e)?;
-        let session = o.session.clone();
-        block_on(async move { session.write_stdin(&data).await }, o.timeout)?;
+        exec::write_stdin(e.into(), data).wait()?;
         Ok(BERTH_OK)
     })
 }
@@ -448,12 +334,7 @@ pub unsafe extern "C" fn berth_exec_write_stdin(e: berth_exec, data: *const u8, 
 /// Errors: TIMEOUT, UNAVAILABLE.
 #[no_mangle]
 pub extern "C" fn berth_exec_close_stdin(e: berth_exec) -> berth_status {
-    call(|| {
-        let o = exec(e)?;
-        let session = o.session.clone();
-        block_on(async move { session.close_stdin().await }, o.timeout)?;
-        Ok(BERTH_OK)
-    })
+    call(|| exec::close_stdin(e.into()).wait().map(|()| BERTH_OK))
 }
 
 /// The next event of the process into `*out`: output (`kind` BERTH_EXEC_STDOUT or
@@ -473,48 +354,20 @@ pub unsafe extern "C" fn berth_exec_next(out: *mut berth_exec_event, e: berth_ex
     call(|| {
         let out = out_arg(out, "out")?;
         *out = berth_exec_event::empty();
-        let o = exec(e)?;
-        if o.exited.load(Ordering::Acquire) {
-            return Ok(BERTH_END);
-        }
-        let session = o.session.clone();
-        let timeout = timeout_arg(timeout_ms);
-        // `next_event` is cancel-safe (a channel receive): a timeout loses nothing.
-        match wait(async move { session.next_event().await }, timeout, Some(o.closed.subscribe())) {
-            Waited::Done(Some(ExecEvent::Output(which, data))) => {
+        *out = match exec::next(e.into(), timeout_arg(timeout_ms)).wait()? {
+            None => return Ok(BERTH_END),
+            Some(ExecEvent::Output(which, data)) => {
                 let kind = match which {
                     OutputStream::Stdout => BERTH_EXEC_STDOUT,
                     OutputStream::Stderr => BERTH_EXEC_STDERR,
                 };
-                *out = berth_exec_event { kind, exit_code: 0, data: berth_bytes::from_vec(data) };
-                Ok(BERTH_OK)
+                berth_exec_event { kind, exit_code: 0, data: berth_bytes::from_vec(data) }
             }
-            Waited::Done(Some(ExecEvent::Exit(status))) => {
-                o.exited.store(true, Ordering::Release);
-                *out =
-                    berth_exec_event { kind: BERTH_EXEC_EXIT, exit_code: status.exit_code, data: berth_bytes::EMPTY };
-                Ok(BERTH_OK)
+            Some(ExecEvent::Exit(status)) => {
+                berth_exec_event { kind: BERTH_EXEC_EXIT, exit_code: status.exit_code, data: berth_bytes::EMPTY }
             }
-            Waited::Done(None) => {
-                o.exited.store(true, Ordering::Release);
-                // Events that end without an exit say why once (the daemon went away:
-                // UNAVAILABLE); the calls after return the end.
-                match o.session.failure() {
-                    Some(e) => Err(Failure::from(e)),
-                    None => Ok(BERTH_END),
-                }
-            }
-            Waited::TimedOut => Err(Failure::new(
-                BERTH_ERR_TIMEOUT,
-                format!(
-                    "exec: no output or exit within {} ms (the exec is still usable)",
-                    timeout.unwrap_or_default().as_millis()
-                ),
-            )),
-            Waited::Closed => {
-                Err(Failure::new(BERTH_ERR_CANCELLED, "exec: the handle was closed while waiting for its next event"))
-            }
-        }
+        };
+        Ok(BERTH_OK)
     })
 }
 
@@ -523,18 +376,7 @@ pub unsafe extern "C" fn berth_exec_next(out: *mut berth_exec_event, e: berth_ex
 /// Errors: INVALID_ARGUMENT (started without `"tty": true`, or a zero size), TIMEOUT.
 #[no_mangle]
 pub extern "C" fn berth_exec_resize(e: berth_exec, width: u32, height: u32) -> berth_status {
-    call(|| {
-        if width == 0 || height == 0 {
-            return Err(Failure::new(
-                BERTH_ERR_INVALID_ARGUMENT,
-                format!("resize to {width}x{height}: both must be at least 1"),
-            ));
-        }
-        let o = exec(e)?;
-        let session = o.session.clone();
-        block_on(async move { session.resize(width, height).await }, o.timeout)?;
-        Ok(BERTH_OK)
-    })
+    call(|| exec::resize(e.into(), width, height).wait().map(|()| BERTH_OK))
 }
 
 /// Sends `signal` (1 to 64) to the process.
@@ -543,13 +385,7 @@ pub extern "C" fn berth_exec_resize(e: berth_exec, width: u32, height: u32) -> b
 /// exited), TIMEOUT.
 #[no_mangle]
 pub extern "C" fn berth_exec_kill(e: berth_exec, signal: i32) -> berth_status {
-    call(|| {
-        let signal = signal_arg(signal)?;
-        let o = exec(e)?;
-        let session = o.session.clone();
-        block_on(async move { session.kill(signal).await }, o.timeout)?;
-        Ok(BERTH_OK)
-    })
+    call(|| exec::kill(e.into(), signal).wait().map(|()| BERTH_OK))
 }
 
 /// Closes an exec handle. The process is not killed (call `berth_exec_kill` first if it
@@ -558,23 +394,7 @@ pub extern "C" fn berth_exec_kill(e: berth_exec, signal: i32) -> berth_status {
 /// BERTH_ERR_CANCELLED.
 #[no_mangle]
 pub extern "C" fn berth_exec_close(e: berth_exec) -> berth_status {
-    call(|| {
-        if let Object::Exec(o) = handle::take(e.id, Kind::Exec)? {
-            o.closed.send_replace(true);
-        }
-        Ok(BERTH_OK)
-    })
-}
-
-/// An exec handle for a session (of `berth_container_exec` or `berth_container_attach`).
-fn insert_exec(session: Arc<dyn ExecSession>, timeout: Option<Duration>) -> Outcome<u64> {
-    let e = ExecObject { session, timeout, exited: AtomicBool::new(false), closed: watch::Sender::new(false) };
-    handle::insert(Object::Exec(Arc::new(e)))
-}
-
-/// For the runtime's functions: a container handle for `c`.
-pub(crate) fn insert_container(c: Arc<dyn Container>, timeout: Option<Duration>) -> Outcome<u64> {
-    handle::insert(Object::Container(Arc::new(ContainerObject { c, timeout })))
+    call(|| exec::close(e.into()).map(|()| BERTH_OK))
 }
 
 /// Attaches to the container's init process: its output from now on and its exit come
@@ -595,63 +415,9 @@ pub(crate) fn insert_container(c: Arc<dyn Container>, timeout: Option<Duration>)
 pub unsafe extern "C" fn berth_container_attach(out: *mut berth_exec, c: berth_container) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let o = container(c)?;
-        let inner = o.c.clone();
-        let session = block_on(
-            async move { berth_core::need(inner.attacher(), inner.kind(), "attaching to a container")?.attach().await },
-            o.timeout,
-        )?;
-        out.id = insert_exec(session, o.timeout)?;
+        *out = container::attach(c.into()).wait()?.into();
         Ok(BERTH_OK)
     })
-}
-
-/// One item of a log stream: the stream the bytes came from (`stdout` or `stderr`, as
-/// the exec events say it), and the bytes, which need not be UTF-8, in base64.
-#[derive(Serialize)]
-struct LogItem {
-    stream: OutputStream,
-    data_base64: String,
-}
-
-impl From<LogChunk> for LogItem {
-    fn from(c: LogChunk) -> LogItem {
-        LogItem { stream: c.stream, data_base64: base64(&c.data) }
-    }
-}
-
-/// Standard base64 with padding (RFC 4648).
-fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..=3 {
-            out.push(if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
-        }
-    }
-    out
-}
-
-/// A stream handle whose items are `rx`'s, each turned into `U` on the way: a task
-/// forwards them, and closing the stream aborts it, which drops `rx` and so ends the
-/// work behind it.
-fn mapped_stream<T, U>(mut rx: mpsc::Receiver<berth_core::Result<T>>) -> Outcome<u64>
-where
-    T: Send + 'static,
-    U: From<T> + Serialize + Send + 'static,
-{
-    let (tx, items) = mpsc::channel::<berth_core::Result<U>>(64);
-    let forward = berth_core::io::runtime().spawn(async move {
-        while let Some(item) = rx.recv().await {
-            if tx.send(item.map(U::from)).await.is_err() {
-                return;
-            }
-        }
-    });
-    let source = ChannelSource::new(items, vec![forward.abort_handle()]);
-    handle::insert(Object::Stream(Stream::new(Box::new(source))))
 }
 
 /// The container's log (what its init process wrote to stdout and stderr, as the
@@ -680,14 +446,8 @@ pub unsafe extern "C" fn berth_container_logs(
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
         let options: LogOptions =
-            json_object_arg(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
-        let o = container(c)?;
-        let inner = o.c.clone();
-        let chunks = block_on(
-            async move { berth_core::need(inner.logs(), inner.kind(), "container logs")?.read(options).await },
-            o.timeout,
-        )?;
-        out.id = mapped_stream::<LogChunk, LogItem>(chunks)?;
+            api::json_object(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
+        *out = container::logs(c.into(), options).wait()?.into();
         Ok(BERTH_OK)
     })
 }
@@ -712,14 +472,7 @@ pub unsafe extern "C" fn berth_container_stats(
 ) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let o = container(c)?;
-        let inner = o.c.clone();
-        let samples = block_on(
-            async move { berth_core::need(inner.stats(), inner.kind(), "container stats")?.read(stream).await },
-            o.timeout,
-        )?;
-        let source = ChannelSource::new(samples, Vec::new());
-        out.id = handle::insert(Object::Stream(Stream::new(Box::new(source))))?;
+        *out = container::stats(c.into(), stream).wait()?.into();
         Ok(BERTH_OK)
     })
 }
@@ -735,13 +488,8 @@ pub unsafe extern "C" fn berth_container_stats(
 pub unsafe extern "C" fn berth_container_rename(c: berth_container, name: *const c_char) -> berth_status {
     call(|| {
         // SAFETY: forwarded from this function's contract.
-        let name = name_arg(unsafe { str_arg(name, "name") }?, "name")?.to_string();
-        let o = container(c)?;
-        let inner = o.c.clone();
-        block_on(
-            async move { berth_core::need(inner.renamer(), inner.kind(), "renaming containers")?.rename(&name).await },
-            o.timeout,
-        )?;
+        let name = unsafe { str_arg(name, "name") }?;
+        container::rename(c.into(), name).wait()?;
         Ok(BERTH_OK)
     })
 }
@@ -759,13 +507,8 @@ pub unsafe extern "C" fn berth_container_rename(c: berth_container, name: *const
 pub unsafe extern "C" fn berth_container_export(c: berth_container, path: *const c_char) -> berth_status {
     call(|| {
         // SAFETY: forwarded from this function's contract.
-        let path = PathBuf::from(name_arg(unsafe { str_arg(path, "path") }?, "path")?);
-        let o = container(c)?;
-        let inner = o.c.clone();
-        block_on(
-            async move { berth_core::need(inner.archiver(), inner.kind(), "exporting containers")?.export(&path).await },
-            o.timeout,
-        )?;
+        let path = unsafe { str_arg(path, "path") }?;
+        container::export(c.into(), path).wait()?;
         Ok(BERTH_OK)
     })
 }
@@ -792,14 +535,8 @@ pub unsafe extern "C" fn berth_container_commit(
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
         let options: CommitOptions =
-            json_object_arg(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
-        let o = container(c)?;
-        let inner = o.c.clone();
-        let id = block_on(
-            async move { berth_core::need(inner.committer(), inner.kind(), "committing containers")?.commit(options).await },
-            o.timeout,
-        )?;
-        *out = c_string(id);
+            api::json_object(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
+        *out = c_string(container::commit(c.into(), options).wait()?);
         Ok(BERTH_OK)
     })
 }
@@ -821,19 +558,10 @@ pub unsafe extern "C" fn berth_container_archive(
 ) -> berth_status {
     call(|| {
         // SAFETY: forwarded from this function's contract.
-        let path = name_arg(unsafe { str_arg(path, "path") }?, "path")?.to_string();
+        let path = unsafe { str_arg(path, "path") }?;
         // SAFETY: forwarded from this function's contract.
-        let dest = PathBuf::from(name_arg(unsafe { str_arg(dest, "dest") }?, "dest")?);
-        let o = container(c)?;
-        let inner = o.c.clone();
-        block_on(
-            async move {
-                berth_core::need(inner.archiver(), inner.kind(), "archives of container paths")?
-                    .archive(&path, &dest)
-                    .await
-            },
-            o.timeout,
-        )?;
+        let dest = unsafe { str_arg(dest, "dest") }?;
+        container::archive(c.into(), path, dest).wait()?;
         Ok(BERTH_OK)
     })
 }
@@ -841,22 +569,9 @@ pub unsafe extern "C" fn berth_container_archive(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
-    #[test]
-    fn base64_vectors() {
-        for (data, want) in [
-            (&b""[..], ""),
-            (b"f", "Zg=="),
-            (b"fo", "Zm8="),
-            (b"foo", "Zm9v"),
-            (b"foob", "Zm9vYg=="),
-            (b"fooba", "Zm9vYmE="),
-            (b"foobar", "Zm9vYmFy"),
-            (b"\xff\xfe\x00", "//4A"),
-        ] {
-            assert_eq!(base64(data), want);
-        }
-    }
+    use berth_core::container::ExecSession;
 
     /// A session whose events end without an exit, as when the daemon went away.
     struct Orphaned(tokio::sync::Mutex<Vec<ExecEvent>>);
@@ -886,10 +601,9 @@ mod tests {
     #[test]
     fn events_that_end_without_an_exit_say_why_once() {
         let chunk = ExecEvent::Output(OutputStream::Stdout, b"hi".to_vec());
-        let e = berth_exec {
-            id: insert_exec(Arc::new(Orphaned(tokio::sync::Mutex::new(vec![chunk]))), None)
-                .unwrap_or_else(|f| panic!("{}", f.message)),
-        };
+        let e: berth_exec = exec::Exec::insert(Arc::new(Orphaned(tokio::sync::Mutex::new(vec![chunk]))), None)
+            .unwrap_or_else(|f| panic!("{}", f.message))
+            .into();
         let mut ev = berth_exec_event::empty();
         // SAFETY: `ev` is writable storage for the event.
         let next = |ev: &mut berth_exec_event| unsafe { berth_exec_next(ev, e, 10_000) };
@@ -903,11 +617,5 @@ mod tests {
         assert!(message.to_string_lossy().contains("went away"), "{message:?}");
         assert_eq!(next(&mut ev), BERTH_END);
         assert_eq!(berth_exec_close(e), BERTH_OK);
-    }
-
-    #[test]
-    fn log_items_keep_the_stream_and_every_byte() {
-        let item = LogItem::from(LogChunk { stream: OutputStream::Stderr, data: b"err\n\xff".to_vec() });
-        assert_eq!(serde_json::to_string(&item).unwrap(), r#"{"stream":"stderr","data_base64":"ZXJyCv8="}"#);
     }
 }

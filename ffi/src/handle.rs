@@ -1,11 +1,12 @@
-//! The handle table: opaque 64-bit ids for every object C holds.
+//! The handle table: opaque 64-bit ids for every object a binding holds.
 //!
 //! A handle packs a kind (8 bits), a generation (32 bits) and a slot index (24 bits).
 //! A slot's generation grows each time it is freed, so a closed handle, a double close,
 //! a handle of the wrong kind, zero, or a forged number all fail the lookup with
 //! BERTH_ERR_INVALID_HANDLE instead of touching freed memory. Lookups clone the object
-//! (an `Arc`) under a read lock and release it at once, so closing a handle while
-//! another thread uses it is safe: the object lives until the last user is done.
+//! (an `Arc` or a cheap clone) under a read lock and release it at once, so closing a
+//! handle while another thread uses it is safe: the object lives until the last user is
+//! done.
 //!
 //! No handle value is ever issued twice. A generation never wraps: a slot closed at the
 //! last generation is retired (never reused) and later handles take new slots. That
@@ -13,92 +14,111 @@
 //! million opens a second, without pause, they last 228 years.
 //! When every slot is open or retired, opening fails with BERTH_ERR_IO, as a process
 //! out of file descriptors gets EMFILE; a value is never reused.
+//!
+//! The table is open: it names no object type. Each kind of handle declares itself
+//! beside its own object (a [`Castable`] impl: its kind byte, its name for messages and
+//! the object stored), so a new kind is one impl in its own module.
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::any::Any;
+use std::marker::PhantomData;
+use std::sync::{Arc, RwLock};
 
-use berth_core::fs::{File, FileSystem};
-use berth_core::{Image, Layer};
 use once_cell::sync::Lazy;
 
-use crate::call::{Failure, Outcome};
-use crate::container::{ContainerObject, ExecObject};
-use crate::pod::PodObject;
-use crate::runtime::RuntimeObject;
+use crate::failure::{Failure, Outcome};
 use crate::status::berth_status::{BERTH_ERR_INVALID_HANDLE, BERTH_ERR_IO};
-use crate::stream::Stream;
 
-/// The kinds of handle; the number is part of every handle of that kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Kind {
-    Runtime = 1,
-    Image = 2,
-    Layer = 3,
-    Fs = 4,
-    File = 5,
-    Stream = 6,
-    Container = 7,
-    // Reserved for the daemon backends: their numbers are fixed now so handles never
-    // change meaning.
-    #[allow(dead_code)]
-    Process = 8,
-    Pod = 9,
-    #[allow(dead_code)]
-    Snapshot = 10,
-    Exec = 11,
+/// A kind of handle. `KIND` is part of every handle of the kind and never changes
+/// meaning (ABI 1 uses 1 to 7, 9 and 11); a unit test keeps the kinds distinct.
+pub trait Castable: 'static {
+    /// The kind byte of the handle.
+    const KIND: u8;
+    /// The kind's name in messages ("image handle 0x... is closed or unknown").
+    const NAME: &'static str;
+    /// What the table stores for a handle of this kind; every lookup clones it, so it is
+    /// cheap to clone (an `Arc`, or a type that is one inside).
+    type Object: Clone + Send + Sync + 'static;
 }
 
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Runtime => "runtime",
-            Kind::Image => "image",
-            Kind::Layer => "layer",
-            Kind::Fs => "filesystem",
-            Kind::File => "file",
-            Kind::Stream => "stream",
-            Kind::Container => "container",
-            Kind::Process => "process",
-            Kind::Pod => "pod",
-            Kind::Snapshot => "snapshot",
-            Kind::Exec => "exec",
-        }
+/// A handle of kind `T`: a number from the table that names a `T::Object`. Copy it
+/// freely; [`Handle::get`] finds the object, or fails with BERTH_ERR_INVALID_HANDLE
+/// once the handle is closed.
+pub struct Handle<T: Castable> {
+    id: u64,
+    kind: PhantomData<fn() -> T>,
+}
+
+impl<T: Castable> Clone for Handle<T> {
+    fn clone(&self) -> Self {
+        *self
     }
 }
 
-/// What a handle refers to. Every variant is cheap to clone.
-#[derive(Clone)]
-pub enum Object {
-    Runtime(Arc<RuntimeObject>),
-    Image(Image),
-    Layer(Layer),
-    Fs(Arc<dyn FileSystem>),
-    File(Arc<Mutex<File>>),
-    Stream(Arc<Stream>),
-    Container(Arc<ContainerObject>),
-    Exec(Arc<ExecObject>),
-    Pod(Arc<PodObject>),
-}
+impl<T: Castable> Copy for Handle<T> {}
 
-impl Object {
-    fn kind(&self) -> Kind {
-        match self {
-            Object::Runtime(_) => Kind::Runtime,
-            Object::Image(_) => Kind::Image,
-            Object::Layer(_) => Kind::Layer,
-            Object::Fs(_) => Kind::Fs,
-            Object::File(_) => Kind::File,
-            Object::Stream(_) => Kind::Stream,
-            Object::Container(_) => Kind::Container,
-            Object::Exec(_) => Kind::Exec,
-            Object::Pod(_) => Kind::Pod,
-        }
+impl<T: Castable> PartialEq for Handle<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
     }
 }
+
+impl<T: Castable> Eq for Handle<T> {}
+
+impl<T: Castable> std::fmt::Debug for Handle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} handle {:#x}", T::NAME, self.id)
+    }
+}
+
+impl<T: Castable> Handle<T> {
+    /// The handle a binding was given back (any number: a wrong one fails the lookup).
+    pub fn from_id(id: u64) -> Handle<T> {
+        Handle { id, kind: PhantomData }
+    }
+
+    /// The number a binding hands to its caller.
+    pub fn id(self) -> u64 {
+        self.id
+    }
+
+    /// Stores `object` and returns its new handle; IO when the table is full.
+    pub fn insert(object: T::Object) -> Outcome<Handle<T>> {
+        table_write().insert(T::KIND, T::NAME, Arc::new(object)).map(Handle::from_id)
+    }
+
+    /// The object behind the handle, which must be live and of this kind.
+    pub fn get(self) -> Outcome<T::Object> {
+        // The object is cloned under the read lock: a lookup costs one clone of it.
+        let table = table_read();
+        self.cast(table.get(self.id, T::KIND, T::NAME)?)
+    }
+
+    /// Closes the handle: its slot's generation moves on, so the handle is dead
+    /// everywhere, and the object is handed back (to wake its users); it is dropped
+    /// once no call uses it, after the table's lock is released.
+    pub fn take(self) -> Outcome<T::Object> {
+        let stored = table_write().take(self.id, T::KIND, T::NAME)?;
+        self.cast(&stored)
+    }
+
+    /// Closes the handle and drops the table's reference to its object.
+    pub fn remove(self) -> Outcome<()> {
+        self.take().map(drop)
+    }
+
+    fn cast(self, stored: &Stored) -> Outcome<T::Object> {
+        // The kind byte was checked; the type check makes a kind byte that two types
+        // share (a bug the unit test of the kinds catches) fail safely too.
+        stored.downcast_ref::<T::Object>().cloned().ok_or_else(|| invalid(self.id, T::NAME, "closed or unknown"))
+    }
+}
+
+/// An object as the table holds it: of any kind, its kind byte kept beside it.
+type Stored = Arc<dyn Any + Send + Sync>;
 
 struct Slot {
     generation: u32,
-    object: Option<Object>,
+    object: Option<(u8, Stored)>,
 }
 
 struct Table {
@@ -122,7 +142,7 @@ const SLOT_BITS: u32 = 24;
 const MAX_SLOTS: usize = 1 << SLOT_BITS;
 const SLOT_MASK: u64 = (1 << SLOT_BITS) - 1;
 
-fn pack(kind: Kind, generation: u32, index: u32) -> u64 {
+fn pack(kind: u8, generation: u32, index: u32) -> u64 {
     (kind as u64) << 56 | (generation as u64) << SLOT_BITS | (index as u64 & SLOT_MASK)
 }
 
@@ -138,13 +158,12 @@ fn table_write() -> std::sync::RwLockWriteGuard<'static, Table> {
     TABLE.write().unwrap_or_else(|p| p.into_inner())
 }
 
-fn invalid(h: u64, kind: Kind, why: &str) -> Failure {
-    Failure::new(BERTH_ERR_INVALID_HANDLE, format!("{} handle {h:#x} is {why}", kind.name()))
+fn invalid(h: u64, name: &str, why: &str) -> Failure {
+    Failure::new(BERTH_ERR_INVALID_HANDLE, format!("{name} handle {h:#x} is {why}"))
 }
 
 impl Table {
-    fn insert(&mut self, object: Object) -> Outcome<u64> {
-        let kind = object.kind();
+    fn insert(&mut self, kind: u8, name: &str, object: Stored) -> Outcome<u64> {
         let index = match self.free.pop() {
             Some(i) => i,
             None if self.slots.len() < self.capacity => {
@@ -156,9 +175,8 @@ impl Table {
                 return Err(Failure::new(
                     BERTH_ERR_IO,
                     format!(
-                        "cannot open a {} handle: all {} slots of the handle table are open or retired \
+                        "cannot open a {name} handle: all {} slots of the handle table are open or retired \
                          (a slot retires after {} uses); close the handles you no longer need",
-                        kind.name(),
                         self.capacity,
                         u32::MAX
                     ),
@@ -166,36 +184,36 @@ impl Table {
             }
         };
         let slot = &mut self.slots[index as usize];
-        slot.object = Some(object);
+        slot.object = Some((kind, object));
         Ok(pack(kind, slot.generation, index))
     }
 
-    fn get(&self, h: u64, kind: Kind) -> Outcome<Object> {
+    fn get(&self, h: u64, kind: u8, name: &str) -> Outcome<&Stored> {
         let (k, generation, index) = unpack(h);
         if h == 0 {
-            return Err(invalid(h, kind, "zero (never opened)"));
+            return Err(invalid(h, name, "zero (never opened)"));
         }
-        if k != kind as u8 {
-            return Err(invalid(h, kind, "not a handle of this kind"));
+        if k != kind {
+            return Err(invalid(h, name, "not a handle of this kind"));
         }
         match self.slots.get(index as usize) {
             // The slot's object must be of the kind too: a forged handle that pairs this
             // kind's number with another object's slot and generation must not reach it.
-            Some(Slot { generation: g, object: Some(o) }) if *g == generation && o.kind() == kind => Ok(o.clone()),
-            _ => Err(invalid(h, kind, "closed or unknown")),
+            Some(Slot { generation: g, object: Some((k, o)) }) if *g == generation && *k == kind => Ok(o),
+            _ => Err(invalid(h, name, "closed or unknown")),
         }
     }
 
-    fn take(&mut self, h: u64, kind: Kind) -> Outcome<Object> {
+    fn take(&mut self, h: u64, kind: u8, name: &str) -> Outcome<Stored> {
         let (k, generation, index) = unpack(h);
-        if h == 0 || k != kind as u8 {
-            return Err(invalid(h, kind, if h == 0 { "zero (never opened)" } else { "not a handle of this kind" }));
+        if h == 0 || k != kind {
+            return Err(invalid(h, name, if h == 0 { "zero (never opened)" } else { "not a handle of this kind" }));
         }
         let Some(slot) = self.slots.get_mut(index as usize) else {
-            return Err(invalid(h, kind, "closed or unknown"));
+            return Err(invalid(h, name, "closed or unknown"));
         };
-        if slot.generation != generation || slot.object.as_ref().map(Object::kind) != Some(kind) {
-            return Err(invalid(h, kind, "closed or unknown"));
+        if slot.generation != generation || slot.object.as_ref().map(|(k, _)| *k) != Some(kind) {
+            return Err(invalid(h, name, "closed or unknown"));
         }
         let object = slot.object.take();
         // A slot at the last generation is retired: its next generation would wrap and
@@ -204,56 +222,48 @@ impl Table {
             slot.generation = next;
             self.free.push(index);
         }
-        object.ok_or_else(|| invalid(h, kind, "closed or unknown"))
+        object.map(|(_, o)| o).ok_or_else(|| invalid(h, name, "closed or unknown"))
     }
-}
-
-/// Stores `object` and returns its new handle; IO when the table is full.
-pub fn insert(object: Object) -> Outcome<u64> {
-    table_write().insert(object)
-}
-
-/// The object behind `h`, which must be a live handle of `kind`.
-pub fn get(h: u64, kind: Kind) -> Outcome<Object> {
-    table_read().get(h, kind)
-}
-
-/// Closes `h`: its slot's generation moves on, so the handle is dead everywhere. The
-/// object itself is dropped after the lock is released, once no call uses it.
-pub fn remove(h: u64, kind: Kind) -> Outcome<()> {
-    drop(take(h, kind)?);
-    Ok(())
-}
-
-/// Like [`remove`], but hands the object back (to wake its users before it is
-/// dropped). The handle is dead when this returns.
-pub fn take(h: u64, kind: Kind) -> Outcome<Object> {
-    table_write().take(h, kind)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stream::{ChannelSource, Stream};
 
-    /// A stream over a channel that never yields: the cheapest object to store.
-    fn cheap() -> Object {
-        let (_tx, rx) = tokio::sync::mpsc::channel::<berth_core::Result<serde_json::Value>>(1);
-        Object::Stream(Stream::new(Box::new(ChannelSource::new(rx, Vec::new()))))
+    /// Two kinds of the tests' own, so the table is tested without any real object.
+    struct Cheap;
+    impl Castable for Cheap {
+        const KIND: u8 = 6;
+        const NAME: &'static str = "stream";
+        type Object = ();
     }
 
-    fn open(t: &mut Table, object: &Object) -> u64 {
-        t.insert(object.clone()).unwrap_or_else(|f| panic!("open: {}", f.message))
+    struct Other;
+    impl Castable for Other {
+        const KIND: u8 = 5;
+        const NAME: &'static str = "file";
+        type Object = ();
+    }
+
+    const STREAM: u8 = Cheap::KIND;
+    const FILE: u8 = Other::KIND;
+
+    fn cheap() -> Stored {
+        Arc::new(())
+    }
+
+    fn open(t: &mut Table, object: &Stored) -> u64 {
+        t.insert(STREAM, Cheap::NAME, object.clone()).unwrap_or_else(|f| panic!("open: {}", f.message))
     }
 
     fn close(t: &mut Table, h: u64) {
-        if let Err(f) = t.take(h, Kind::Stream) {
+        if let Err(f) = t.take(h, STREAM, Cheap::NAME) {
             panic!("close {h:#x}: {}", f.message);
         }
     }
 
     fn dead(t: &mut Table, h: u64) -> bool {
-        t.get(h, Kind::Stream).is_err() && t.take(h, Kind::Stream).is_err()
+        t.get(h, STREAM, Cheap::NAME).is_err() && t.take(h, STREAM, Cheap::NAME).is_err()
     }
 
     fn slot(h: u64) -> u32 {
@@ -278,7 +288,10 @@ mod tests {
         for n in 0..(1u64 << 24) + 1 {
             let h = open(&mut t, &object);
             assert_ne!(h, first, "cycle {n}: the closed handle {first:#x} was issued again");
-            assert!(t.get(first, Kind::Stream).is_err(), "cycle {n}: the closed handle {first:#x} reaches an object");
+            assert!(
+                t.get(first, STREAM, "stream").is_err(),
+                "cycle {n}: the closed handle {first:#x} reaches an object"
+            );
             close(&mut t, h);
         }
         assert_eq!(t.slots.len(), 1, "every cycle used the one slot");
@@ -316,7 +329,7 @@ mod tests {
         let a = open(&mut t, &object);
         close(&mut t, a); // retires slot 0
         let b = open(&mut t, &object);
-        let f = t.insert(object.clone()).expect_err("a full table refuses to open");
+        let f = t.insert(STREAM, "stream", object.clone()).expect_err("a full table refuses to open");
         assert_eq!(f.status, BERTH_ERR_IO);
         assert!(f.message.contains("all 2 slots of the handle table are open or retired"), "{}", f.message);
         assert!(dead(&mut t, a));
@@ -332,21 +345,33 @@ mod tests {
         let mut t = Table::default();
         let object = cheap();
         let h = open(&mut t, &object);
-        assert!(t.get(h, Kind::Stream).is_ok());
-        assert!(t.get(h, Kind::File).is_err(), "another kind's lookup refuses it");
+        assert!(t.get(h, STREAM, "stream").is_ok());
+        assert!(t.get(h, FILE, "file").is_err(), "another kind's lookup refuses it");
         let (kind, generation, index) = unpack(h);
         let forged = [
             0,
-            pack(Kind::File, generation, index),
+            pack(FILE, generation, index),
             (kind as u64) << 56 | index as u64, // generation 0
             (kind as u64) << 56 | (generation as u64 + 1) << SLOT_BITS | index as u64, // a later generation
             h + 1,                              // the next slot
             u64::MAX,
         ];
         for f in forged {
-            assert!(t.get(f, Kind::Stream).is_err() && t.get(f, Kind::File).is_err(), "{f:#x} reached an object");
+            assert!(t.get(f, STREAM, "stream").is_err() && t.get(f, FILE, "file").is_err(), "{f:#x} reached an object");
         }
         close(&mut t, h);
         assert!(dead(&mut t, h), "a double close is refused");
+    }
+
+    #[test]
+    fn a_typed_handle_reaches_its_object_and_no_other_kind() {
+        let h = Handle::<Cheap>::insert(()).unwrap_or_else(|f| panic!("{}", f.message));
+        assert!(h.get().is_ok());
+        let as_other = Handle::<Other>::from_id(h.id());
+        let f = as_other.get().expect_err("a file lookup of a stream handle");
+        assert_eq!(f.status, BERTH_ERR_INVALID_HANDLE);
+        assert!(f.message.starts_with("file handle"), "{}", f.message);
+        assert!(h.remove().is_ok());
+        assert!(h.get().is_err() && h.remove().is_err(), "closed for good");
     }
 }

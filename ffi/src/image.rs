@@ -1,35 +1,16 @@
-//! Images and layers.
+//! Images and layers. The C shims of `api::image` and `api::layer`.
 
 use std::ffi::c_char;
-use std::sync::Arc;
 
-use berth_core::fs::FileSystem;
-use berth_core::{Image, Layer};
-use serde_json::json;
-
-use crate::call::{c_string, call, json_out, out_arg, Failure, Outcome};
-use crate::handle::{self, Kind, Object};
+use crate::api::{image, layer};
+use crate::call::{c_string, call, json_out, out_arg};
 use crate::status::berth_status::{self, *};
 use crate::types::{berth_fs, berth_image, berth_layer};
-
-fn image(h: berth_image) -> Outcome<Image> {
-    match handle::get(h.id, Kind::Image)? {
-        Object::Image(i) => Ok(i),
-        _ => unreachable!("the table checks kinds"),
-    }
-}
-
-fn layer(h: berth_layer) -> Outcome<Layer> {
-    match handle::get(h.id, Kind::Layer)? {
-        Object::Layer(l) => Ok(l),
-        _ => unreachable!("the table checks kinds"),
-    }
-}
 
 /// Closes an image handle. Its layers, filesystems and files stay valid until closed.
 #[no_mangle]
 pub extern "C" fn berth_image_close(image: berth_image) -> berth_status {
-    call(|| handle::remove(image.id, Kind::Image).map(|()| BERTH_OK))
+    call(|| image::close(image.into()).map(|()| BERTH_OK))
 }
 
 /// The image ID (`sha256:...`, the digest of its config). The caller frees `*out`
@@ -41,7 +22,7 @@ pub extern "C" fn berth_image_close(image: berth_image) -> berth_status {
 pub unsafe extern "C" fn berth_image_id(out: *mut *mut c_char, image: berth_image) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        *out = c_string(self::image(image)?.id());
+        *out = c_string(image::id(image.into())?);
         Ok(BERTH_OK)
     })
 }
@@ -56,7 +37,7 @@ pub unsafe extern "C" fn berth_image_id(out: *mut *mut c_char, image: berth_imag
 pub unsafe extern "C" fn berth_image_inspect(out: *mut *mut c_char, image: berth_image) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        *out = json_out(&self::image(image)?.inspect())?;
+        *out = json_out(&image::inspect(image.into())?)?;
         Ok(BERTH_OK)
     })
 }
@@ -69,7 +50,7 @@ pub unsafe extern "C" fn berth_image_inspect(out: *mut *mut c_char, image: berth
 pub unsafe extern "C" fn berth_image_layer_count(out: *mut usize, image: berth_image) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        *out = self::image(image)?.layers().len();
+        *out = image::layer_count(image.into())?;
         Ok(BERTH_OK)
     })
 }
@@ -84,14 +65,7 @@ pub unsafe extern "C" fn berth_image_layer_count(out: *mut usize, image: berth_i
 pub unsafe extern "C" fn berth_image_layer(out: *mut berth_layer, image: berth_image, index: usize) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let img = self::image(image)?;
-        let l = img.layers().get(index).cloned().ok_or_else(|| {
-            Failure::new(
-                BERTH_ERR_NOT_FOUND,
-                format!("layer {index}: the image has {} layers (numbered from 0)", img.layers().len()),
-            )
-        })?;
-        out.id = handle::insert(Object::Layer(l))?;
+        *out = image::layer(image.into(), index)?.into();
         Ok(BERTH_OK)
     })
 }
@@ -108,8 +82,7 @@ pub unsafe extern "C" fn berth_image_layer(out: *mut berth_layer, image: berth_i
 pub unsafe extern "C" fn berth_image_filesystem(out: *mut berth_fs, image: berth_image) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let fs: Arc<dyn FileSystem> = self::image(image)?.filesystem()?;
-        out.id = handle::insert(Object::Fs(fs))?;
+        *out = image::filesystem(image.into())?.into();
         Ok(BERTH_OK)
     })
 }
@@ -117,7 +90,7 @@ pub unsafe extern "C" fn berth_image_filesystem(out: *mut berth_fs, image: berth
 /// Closes a layer handle.
 #[no_mangle]
 pub extern "C" fn berth_layer_close(layer: berth_layer) -> berth_status {
-    call(|| handle::remove(layer.id, Kind::Layer).map(|()| BERTH_OK))
+    call(|| layer::close(layer.into()).map(|()| BERTH_OK))
 }
 
 /// The layer as JSON: `digest`, `diff_id`, `media_type`, `compression`, `size`. Reads
@@ -129,7 +102,7 @@ pub extern "C" fn berth_layer_close(layer: berth_layer) -> berth_status {
 pub unsafe extern "C" fn berth_layer_inspect(out: *mut *mut c_char, layer: berth_layer) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        *out = json_out(self::layer(layer)?.info())?;
+        *out = json_out(&layer::inspect(layer.into())?)?;
         Ok(BERTH_OK)
     })
 }
@@ -144,8 +117,7 @@ pub unsafe extern "C" fn berth_layer_inspect(out: *mut *mut c_char, layer: berth
 pub unsafe extern "C" fn berth_layer_changes(out: *mut *mut c_char, layer: berth_layer) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let changes = self::layer(layer)?.changes()?;
-        *out = json_out(&json!({ "whiteouts": changes.whiteouts, "opaques": changes.opaques }))?;
+        *out = json_out(&layer::changes(layer.into())?)?;
         Ok(BERTH_OK)
     })
 }
@@ -158,8 +130,7 @@ pub unsafe extern "C" fn berth_layer_changes(out: *mut *mut c_char, layer: berth
 pub unsafe extern "C" fn berth_layer_filesystem(out: *mut berth_fs, layer: berth_layer) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let fs: Arc<dyn FileSystem> = self::layer(layer)?.filesystem()?;
-        out.id = handle::insert(Object::Fs(fs))?;
+        *out = layer::filesystem(layer.into())?.into();
         Ok(BERTH_OK)
     })
 }

@@ -5,14 +5,19 @@
 //! - every fallible function returns a `berth_status` (0 success, 1 end of stream,
 //!   negative errors) and, on failure, sets this thread's last error;
 //! - objects are opaque 64-bit handles from a generation-checked table (`handle.rs`);
+//! - every function is a shim over one operation of the safe layer (`api`): it checks
+//!   pointers and UTF-8, calls the operation (blocking on it when it is async), writes
+//!   the outputs and returns the status;
 //! - strings in are UTF-8 and NUL-terminated; strings out are freed with
 //!   `berth_string_free`, bytes out with `berth_bytes_free`;
 //! - rich values are JSON documents (schemas in docs/schemas.md);
 //! - nothing panics across the boundary (`call.rs`).
 
 mod abi_version;
+pub mod api;
 mod call;
 mod container;
+mod failure;
 mod fs;
 mod handle;
 mod image;
@@ -25,10 +30,9 @@ mod types;
 
 use std::ffi::{c_char, CString};
 
-// The exported functions and constants, for the Python and Node packages that link this
-// crate as an rlib and call the C ABI from Rust: each module's only `pub` items are its
-// `berth_*` functions and constants (the rest is `pub(crate)`), so these globs are the
-// C ABI and grow with it.
+// The exported functions and constants as Rust items too: each shim module's only `pub`
+// items are its `berth_*` functions and constants, so these globs are the C ABI and grow
+// with it. Rust bindings (Python, Node) use the safe layer, `api`, instead.
 pub use container::*;
 pub use fs::*;
 pub use image::*;

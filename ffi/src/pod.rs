@@ -1,49 +1,16 @@
 //! Pods (Podman): groups of containers that share namespaces. A container joins one
-//! when it is created (`"pod"` in the create options).
+//! when it is created (`"pod"` in the create options). The C shims of `api::pod` and
+//! `api::runtime`'s pod functions.
 
 use std::ffi::c_char;
-use std::sync::Arc;
 use std::time::Duration;
 
-use berth_core::pod::{Pod, PodOptions};
+use berth_core::pod::PodOptions;
 
-use crate::call::{c_string, call, json_object_arg, json_out, name_arg, opt_str_arg, out_arg, str_arg, Outcome};
-use crate::container::{signal_arg, STOP_MARGIN};
-use crate::handle::{self, Kind, Object};
-use crate::runtime::{block_on, runtime};
+use crate::api::{self, pod, runtime};
+use crate::call::{c_string, call, json_out, opt_str_arg, out_arg, str_arg};
 use crate::status::berth_status::{self, *};
 use crate::types::{berth_pod, berth_runtime};
-
-/// A pod with the timeout of the runtime it came from.
-pub(crate) struct PodObject {
-    p: Arc<dyn Pod>,
-    timeout: Option<Duration>,
-}
-
-fn pod(h: berth_pod) -> Outcome<Arc<PodObject>> {
-    match handle::get(h.id, Kind::Pod)? {
-        Object::Pod(p) => Ok(p),
-        _ => unreachable!("the table checks kinds"),
-    }
-}
-
-fn insert_pod(p: Arc<dyn Pod>, timeout: Option<Duration>) -> Outcome<u64> {
-    handle::insert(Object::Pod(Arc::new(PodObject { p, timeout })))
-}
-
-/// Runs a pod method that yields nothing on the internal runtime, with the runtime's
-/// timeout.
-fn pod_action<F, Fut>(h: berth_pod, action: F) -> berth_status
-where
-    F: FnOnce(Arc<dyn Pod>) -> Fut,
-    Fut: std::future::Future<Output = berth_core::Result<()>> + Send + 'static,
-{
-    call(|| {
-        let o = pod(h)?;
-        block_on(action(o.p.clone()), o.timeout)?;
-        Ok(BERTH_OK)
-    })
-}
 
 /// Lists the runtime's pods as a JSON array of pod summaries (`id`, `name`, `state`,
 /// `containers` (their IDs), `labels`, `created`; schema: docs/schemas.md). The caller
@@ -57,13 +24,7 @@ where
 pub unsafe extern "C" fn berth_runtime_list_pods(out: *mut *mut c_char, rt: berth_runtime) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let r = runtime(rt)?;
-        let inner = r.rt.clone();
-        let pods = block_on(
-            async move { berth_core::need(inner.pods(), inner.kind(), "listing pods")?.list().await },
-            r.timeout,
-        )?;
-        *out = json_out(&pods)?;
+        *out = json_out(&runtime::list_pods(rt.into()).wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -89,14 +50,8 @@ pub unsafe extern "C" fn berth_runtime_create_pod(
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
         let options: PodOptions =
-            json_object_arg(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
-        let r = runtime(rt)?;
-        let inner = r.rt.clone();
-        let p = block_on(
-            async move { berth_core::need(inner.pods(), inner.kind(), "creating pods")?.create(options).await },
-            r.timeout,
-        )?;
-        out.id = insert_pod(p, r.timeout)?;
+            api::json_object(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
+        *out = runtime::create_pod(rt.into(), options).wait()?.into();
         Ok(BERTH_OK)
     })
 }
@@ -118,14 +73,8 @@ pub unsafe extern "C" fn berth_runtime_open_pod(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
-        let pattern = name_arg(unsafe { str_arg(pattern, "pattern") }?, "pattern")?.to_string();
-        let r = runtime(rt)?;
-        let inner = r.rt.clone();
-        let p = block_on(
-            async move { berth_core::need(inner.pods(), inner.kind(), "opening pods")?.open(&pattern).await },
-            r.timeout,
-        )?;
-        out.id = insert_pod(p, r.timeout)?;
+        let pattern = unsafe { str_arg(pattern, "pattern") }?;
+        *out = runtime::open_pod(rt.into(), pattern).wait()?.into();
         Ok(BERTH_OK)
     })
 }
@@ -134,7 +83,7 @@ pub unsafe extern "C" fn berth_runtime_open_pod(
 /// remove it first if it should go.
 #[no_mangle]
 pub extern "C" fn berth_pod_close(p: berth_pod) -> berth_status {
-    call(|| handle::remove(p.id, Kind::Pod).map(|()| BERTH_OK))
+    call(|| pod::close(p.into()).map(|()| BERTH_OK))
 }
 
 /// The pod's ID. Asks nothing of the daemon. The caller frees `*out` with
@@ -146,7 +95,7 @@ pub extern "C" fn berth_pod_close(p: berth_pod) -> berth_status {
 pub unsafe extern "C" fn berth_pod_id(out: *mut *mut c_char, p: berth_pod) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        *out = c_string(pod(p)?.p.id());
+        *out = c_string(pod::id(p.into())?);
         Ok(BERTH_OK)
     })
 }
@@ -163,10 +112,7 @@ pub unsafe extern "C" fn berth_pod_id(out: *mut *mut c_char, p: berth_pod) -> be
 pub unsafe extern "C" fn berth_pod_inspect(out: *mut *mut c_char, p: berth_pod) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let o = pod(p)?;
-        let inner = o.p.clone();
-        let info = block_on(async move { inner.inspect().await }, o.timeout)?;
-        *out = json_out(&info)?;
+        *out = json_out(&pod::inspect(p.into()).wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -177,7 +123,7 @@ pub unsafe extern "C" fn berth_pod_inspect(out: *mut *mut c_char, p: berth_pod) 
 /// UNAVAILABLE, TIMEOUT.
 #[no_mangle]
 pub extern "C" fn berth_pod_start(p: berth_pod) -> berth_status {
-    pod_action(p, |p| async move { p.start().await })
+    call(|| pod::start(p.into()).wait().map(|()| BERTH_OK))
 }
 
 /// Stops the pod's containers: SIGTERM, then SIGKILL once `grace_ms` passed (the daemon
@@ -187,14 +133,7 @@ pub extern "C" fn berth_pod_start(p: berth_pod) -> berth_status {
 /// Errors: NOT_FOUND, CONFLICT, UNAVAILABLE, TIMEOUT.
 #[no_mangle]
 pub extern "C" fn berth_pod_stop(p: berth_pod, grace_ms: u32) -> berth_status {
-    call(|| {
-        let o = pod(p)?;
-        let inner = o.p.clone();
-        let grace = Duration::from_millis(grace_ms.into());
-        let limit = o.timeout.map(|t| t.saturating_add(grace).saturating_add(STOP_MARGIN));
-        block_on(async move { inner.stop(grace).await }, limit)?;
-        Ok(BERTH_OK)
-    })
+    call(|| pod::stop(p.into(), Duration::from_millis(grace_ms.into())).wait().map(|()| BERTH_OK))
 }
 
 /// Sends `signal` (1 to 64) to the init process of every container of the pod.
@@ -203,13 +142,7 @@ pub extern "C" fn berth_pod_stop(p: berth_pod, grace_ms: u32) -> berth_status {
 /// TIMEOUT.
 #[no_mangle]
 pub extern "C" fn berth_pod_kill(p: berth_pod, signal: i32) -> berth_status {
-    call(|| {
-        let signal = signal_arg(signal)?;
-        let o = pod(p)?;
-        let inner = o.p.clone();
-        block_on(async move { inner.kill(signal).await }, o.timeout)?;
-        Ok(BERTH_OK)
-    })
+    call(|| pod::kill(p.into(), signal).wait().map(|()| BERTH_OK))
 }
 
 /// Freezes every container of the pod.
@@ -217,7 +150,7 @@ pub extern "C" fn berth_pod_kill(p: berth_pod, signal: i32) -> berth_status {
 /// Errors: CONFLICT (not running), NOT_FOUND, TIMEOUT.
 #[no_mangle]
 pub extern "C" fn berth_pod_pause(p: berth_pod) -> berth_status {
-    pod_action(p, |p| async move { p.pause().await })
+    call(|| pod::pause(p.into()).wait().map(|()| BERTH_OK))
 }
 
 /// Thaws a paused pod.
@@ -225,7 +158,7 @@ pub extern "C" fn berth_pod_pause(p: berth_pod) -> berth_status {
 /// Errors: CONFLICT (not paused), NOT_FOUND, TIMEOUT.
 #[no_mangle]
 pub extern "C" fn berth_pod_resume(p: berth_pod) -> berth_status {
-    pod_action(p, |p| async move { p.resume().await })
+    call(|| pod::resume(p.into()).wait().map(|()| BERTH_OK))
 }
 
 /// Removes the pod with its containers. A running (or paused) pod needs `force` (its
@@ -236,5 +169,5 @@ pub extern "C" fn berth_pod_resume(p: berth_pod) -> berth_status {
 /// Errors: CONFLICT, NOT_FOUND, TIMEOUT.
 #[no_mangle]
 pub extern "C" fn berth_pod_remove(p: berth_pod, force: bool) -> berth_status {
-    pod_action(p, move |p| async move { p.remove(force).await })
+    call(|| pod::remove(p.into(), force).wait().map(|()| BERTH_OK))
 }

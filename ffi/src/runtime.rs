@@ -1,135 +1,17 @@
 //! Runtimes: open, close, describe; images (list, find, open, pull, push, tag, remove,
-//! import, export); containers (list, find, create, open); events. The blocking
-//! helpers every other module uses live here too.
+//! import, export); containers (list, find, create, open); events. The C shims of
+//! `api::runtime`.
 
 use std::ffi::c_char;
-use std::future::Future;
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
 
 use berth_core::container::CreateOptions;
-use berth_core::model::{PullOptions, PullProgress, PushOptions};
-use berth_core::{ConnectOptions, Error, ErrorKind, Runtime};
-use serde_json::json;
-use tokio::sync::{mpsc, watch};
+use berth_core::model::{PullOptions, PushOptions};
+use berth_core::ConnectOptions;
 
-use crate::call::{
-    call, json_object_arg, json_out, json_strings_arg, name_arg, opt_str_arg, out_arg, required_json_object, str_arg,
-    Failure, Outcome,
-};
-use crate::container::insert_container;
-use crate::handle::{self, Kind, Object};
+use crate::api::{self, runtime};
+use crate::call::{call, json_out, opt_str_arg, out_arg, str_arg};
 use crate::status::berth_status::{self, *};
-use crate::stream::{ChannelSource, Stream};
 use crate::types::{berth_container, berth_image, berth_runtime, berth_stream};
-
-/// A runtime with the default timeout its options gave.
-pub(crate) struct RuntimeObject {
-    pub rt: Arc<dyn Runtime>,
-    pub timeout: Option<Duration>,
-}
-
-/// How long a blocked caller waits beyond a call's own timeout before it gives up on
-/// the internal runtime itself (a backstop: the timeout inside the task fires first).
-const BACKSTOP: Duration = Duration::from_secs(5);
-
-/// Runs `fut` on berth's one internal async runtime (`berth_core::io`, where the daemon
-/// backends run all their I/O) and waits for it from the calling thread (which may be
-/// any thread, even one inside another async runtime). On timeout the work is
-/// cancelled (its future is dropped inside the runtime) and the call fails with
-/// BERTH_ERR_TIMEOUT.
-pub(crate) fn block_on<T: Send + 'static>(
-    fut: impl Future<Output = berth_core::Result<T>> + Send + 'static,
-    timeout: Option<Duration>,
-) -> Outcome<T> {
-    let timed_out =
-        |d: Duration| Error::new(ErrorKind::Timeout, format!("the call did not finish within {} ms", d.as_millis()));
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let task = berth_core::io::runtime().spawn(async move {
-        let result = match timeout {
-            Some(d) => tokio::time::timeout(d, fut).await.unwrap_or_else(|_| Err(timed_out(d))),
-            None => fut.await,
-        };
-        let _ = tx.send(result);
-    });
-    let received = match timeout {
-        Some(d) => rx.recv_timeout(d.saturating_add(BACKSTOP)).ok(),
-        None => rx.recv().ok(),
-    };
-    match received {
-        Some(result) => result.map_err(Failure::from),
-        None => {
-            task.abort();
-            match timeout {
-                Some(d) => Err(timed_out(d).into()),
-                None => Err(Failure::new(BERTH_ERR_INTERNAL, "the call's task ended without a result")),
-            }
-        }
-    }
-}
-
-/// What [`wait`] saw first.
-pub(crate) enum Waited<T> {
-    Done(T),
-    TimedOut,
-    /// The object's handle was closed (by another thread) while this call waited.
-    Closed,
-}
-
-/// Waits on the internal runtime for `fut`, for at most `timeout` (`None`: as long as
-/// it takes), and no longer than until `closed` turns true. `fut` must be cancel-safe:
-/// on a timeout or a close it is dropped where it waits, and nothing it received is
-/// lost (a receiver's `recv` is).
-pub(crate) fn wait<T: Send + 'static>(
-    fut: impl Future<Output = T> + Send + 'static,
-    timeout: Option<Duration>,
-    closed: Option<watch::Receiver<bool>>,
-) -> Waited<T> {
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let task = berth_core::io::runtime().spawn(async move {
-        let closing = async move {
-            match closed {
-                // An error means the sender is gone: the object is gone too.
-                Some(mut c) => drop(c.wait_for(|closed| *closed).await),
-                None => std::future::pending().await,
-            }
-        };
-        let expiry = async move {
-            match timeout {
-                Some(d) => tokio::time::sleep(d).await,
-                None => std::future::pending().await,
-            }
-        };
-        let outcome = tokio::select! {
-            biased;
-            v = fut => Waited::Done(v),
-            () = closing => Waited::Closed,
-            () = expiry => Waited::TimedOut,
-        };
-        let _ = tx.send(outcome);
-    });
-    let received = match timeout {
-        Some(d) => rx.recv_timeout(d.saturating_add(BACKSTOP)).ok(),
-        None => rx.recv().ok(),
-    };
-    received.unwrap_or_else(|| {
-        task.abort();
-        Waited::TimedOut
-    })
-}
-
-/// A timeout in milliseconds from C: negative means none (wait as long as it takes).
-pub(crate) fn timeout_arg(ms: i64) -> Option<Duration> {
-    (ms >= 0).then(|| Duration::from_millis(ms as u64))
-}
-
-pub(crate) fn runtime(h: berth_runtime) -> Outcome<Arc<RuntimeObject>> {
-    match handle::get(h.id, Kind::Runtime)? {
-        Object::Runtime(r) => Ok(r),
-        _ => unreachable!("the table checks kinds"),
-    }
-}
 
 /// Opens a runtime.
 ///
@@ -154,15 +36,14 @@ pub unsafe extern "C" fn berth_runtime_open(
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
         let endpoint = unsafe { opt_str_arg(endpoint, "endpoint") }?.map(str::to_string);
+        // SAFETY: forwarded from this function's contract.
         let options = unsafe { opt_str_arg(options_json, "options_json") }?;
         #[cfg(test)]
         if endpoint.as_deref() == Some("berth-test-panic://") {
             panic!("test-only panic inside berth_runtime_open");
         }
-        let options: ConnectOptions = json_object_arg(options, "options_json")?;
-        let timeout = options.timeout();
-        let rt = block_on(async move { berth_core::connect(endpoint.as_deref(), options).await }, timeout)?;
-        out.id = handle::insert(Object::Runtime(Arc::new(RuntimeObject { rt, timeout })))?;
+        let options: ConnectOptions = api::json_object(options, "options_json")?;
+        *out = runtime::open(endpoint, options).wait()?.into();
         Ok(BERTH_OK)
     })
 }
@@ -173,7 +54,7 @@ pub unsafe extern "C" fn berth_runtime_open(
 /// Errors: INVALID_HANDLE (zero, closed, or not a runtime).
 #[no_mangle]
 pub extern "C" fn berth_runtime_close(rt: berth_runtime) -> berth_status {
-    call(|| handle::remove(rt.id, Kind::Runtime).map(|()| BERTH_OK))
+    call(|| runtime::close(rt.into()).map(|()| BERTH_OK))
 }
 
 /// Describes a runtime as JSON: `{"endpoint", "kind", "version": {...}, "capabilities": {...}}`.
@@ -185,15 +66,7 @@ pub extern "C" fn berth_runtime_close(rt: berth_runtime) -> berth_status {
 pub unsafe extern "C" fn berth_runtime_info(out: *mut *mut c_char, rt: berth_runtime) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let r = runtime(rt)?;
-        let inner = r.rt.clone();
-        let version = block_on(async move { inner.version().await }, r.timeout)?;
-        *out = json_out(&json!({
-            "endpoint": r.rt.endpoint().to_string(),
-            "kind": r.rt.kind(),
-            "version": version,
-            "capabilities": berth_core::model::Capabilities::of(&*r.rt),
-        }))?;
+        *out = json_out(&runtime::info(rt.into()).wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -208,10 +81,7 @@ pub unsafe extern "C" fn berth_runtime_info(out: *mut *mut c_char, rt: berth_run
 pub unsafe extern "C" fn berth_runtime_list_images(out: *mut *mut c_char, rt: berth_runtime) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        let r = runtime(rt)?;
-        let inner = r.rt.clone();
-        let images = block_on(async move { inner.list_images().await }, r.timeout)?;
-        *out = json_out(&images)?;
+        *out = json_out(&runtime::list_images(rt.into()).wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -231,11 +101,8 @@ pub unsafe extern "C" fn berth_runtime_find_images(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
-        let pattern = unsafe { str_arg(pattern, "pattern") }?.to_string();
-        let r = runtime(rt)?;
-        let inner = r.rt.clone();
-        let images = block_on(async move { inner.find_images(&pattern).await }, r.timeout)?;
-        *out = json_out(&images)?;
+        let pattern = unsafe { str_arg(pattern, "pattern") }?;
+        *out = json_out(&runtime::find_images(rt.into(), pattern).wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -257,11 +124,8 @@ pub unsafe extern "C" fn berth_runtime_open_image(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
-        let pattern = unsafe { str_arg(pattern, "pattern") }?.to_string();
-        let r = runtime(rt)?;
-        let inner = r.rt.clone();
-        let image = block_on(async move { inner.open_image(&pattern).await }, r.timeout)?;
-        out.id = handle::insert(Object::Image(image))?;
+        let pattern = unsafe { str_arg(pattern, "pattern") }?;
+        *out = runtime::open_image(rt.into(), pattern).wait()?.into();
         Ok(BERTH_OK)
     })
 }
@@ -275,20 +139,9 @@ pub unsafe extern "C" fn berth_runtime_open_image(
 pub unsafe extern "C" fn berth_detect(out: *mut *mut c_char) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        *out = json_out(&berth_core::detect())?;
+        *out = json_out(&api::detect())?;
         Ok(BERTH_OK)
     })
-}
-
-/// Runs a runtime method on the internal runtime with the runtime's timeout.
-fn with_runtime<T, F, Fut>(rt: berth_runtime, f: F) -> Outcome<T>
-where
-    T: Send + 'static,
-    F: FnOnce(Arc<dyn Runtime>) -> Fut,
-    Fut: Future<Output = berth_core::Result<T>> + Send + 'static,
-{
-    let r = runtime(rt)?;
-    block_on(f(r.rt.clone()), r.timeout)
 }
 
 /// Lists the runtime's containers as a JSON array of container summaries (`id`,
@@ -312,11 +165,8 @@ pub unsafe extern "C" fn berth_runtime_list_containers(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
-        let filters = json_strings_arg(unsafe { opt_str_arg(filters_json, "filters_json") }?, "filters_json")?;
-        let containers = with_runtime(rt, |r| async move {
-            berth_core::need(r.containers(), r.kind(), "listing containers")?.list(&filters).await
-        })?;
-        *out = json_out(&containers)?;
+        let filters = api::json_strings(unsafe { opt_str_arg(filters_json, "filters_json") }?, "filters_json")?;
+        *out = json_out(&runtime::list_containers(rt.into(), filters).wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -337,11 +187,8 @@ pub unsafe extern "C" fn berth_runtime_find_containers(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
-        let pattern = name_arg(unsafe { str_arg(pattern, "pattern") }?, "pattern")?.to_string();
-        let containers = with_runtime(rt, |r| async move {
-            berth_core::need(r.containers(), r.kind(), "listing containers")?.find(&pattern).await
-        })?;
-        *out = json_out(&containers)?;
+        let pattern = unsafe { str_arg(pattern, "pattern") }?;
+        *out = json_out(&runtime::find_containers(rt.into(), pattern).wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -369,17 +216,8 @@ pub unsafe extern "C" fn berth_runtime_create_container(
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
         let text = unsafe { str_arg(options_json, "options_json") }?;
-        let options: CreateOptions = required_json_object(text, "options_json")?;
-        if options.image.trim().is_empty() {
-            return Err(Failure::new(BERTH_ERR_INVALID_ARGUMENT, "options_json: `image` is required"));
-        }
-        let r = runtime(rt)?;
-        let inner = r.rt.clone();
-        let c = block_on(
-            async move { berth_core::need(inner.containers(), inner.kind(), "creating containers")?.create(options).await },
-            r.timeout,
-        )?;
-        out.id = insert_container(c, r.timeout)?;
+        let options: CreateOptions = api::required_json_object(text, "options_json")?;
+        *out = runtime::create_container(rt.into(), options).wait()?.into();
         Ok(BERTH_OK)
     })
 }
@@ -401,14 +239,8 @@ pub unsafe extern "C" fn berth_runtime_open_container(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
-        let pattern = name_arg(unsafe { str_arg(pattern, "pattern") }?, "pattern")?.to_string();
-        let r = runtime(rt)?;
-        let inner = r.rt.clone();
-        let c = block_on(
-            async move { berth_core::need(inner.containers(), inner.kind(), "opening containers")?.open(&pattern).await },
-            r.timeout,
-        )?;
-        out.id = insert_container(c, r.timeout)?;
+        let pattern = unsafe { str_arg(pattern, "pattern") }?;
+        *out = runtime::open_container(rt.into(), pattern).wait()?.into();
         Ok(BERTH_OK)
     })
 }
@@ -429,12 +261,10 @@ pub unsafe extern "C" fn berth_runtime_tag_image(
 ) -> berth_status {
     call(|| {
         // SAFETY: forwarded from this function's contract.
-        let source = name_arg(unsafe { str_arg(source, "source") }?, "source")?.to_string();
+        let source = unsafe { str_arg(source, "source") }?;
         // SAFETY: forwarded from this function's contract.
-        let target = name_arg(unsafe { str_arg(target, "target") }?, "target")?.to_string();
-        with_runtime(rt, |r| async move {
-            berth_core::need(r.image_store(), r.kind(), "tagging images")?.tag(&source, &target).await
-        })?;
+        let target = unsafe { str_arg(target, "target") }?;
+        runtime::tag_image(rt.into(), source, target).wait()?;
         Ok(BERTH_OK)
     })
 }
@@ -450,10 +280,8 @@ pub unsafe extern "C" fn berth_runtime_tag_image(
 pub unsafe extern "C" fn berth_runtime_remove_image(rt: berth_runtime, pattern: *const c_char) -> berth_status {
     call(|| {
         // SAFETY: forwarded from this function's contract.
-        let pattern = name_arg(unsafe { str_arg(pattern, "pattern") }?, "pattern")?.to_string();
-        with_runtime(rt, |r| async move {
-            berth_core::need(r.image_store(), r.kind(), "removing images")?.remove(&pattern).await
-        })?;
+        let pattern = unsafe { str_arg(pattern, "pattern") }?;
+        runtime::remove_image(rt.into(), pattern).wait()?;
         Ok(BERTH_OK)
     })
 }
@@ -475,11 +303,8 @@ pub unsafe extern "C" fn berth_runtime_import_images(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
-        let path = PathBuf::from(name_arg(unsafe { str_arg(path, "path") }?, "path")?);
-        let images = with_runtime(rt, |r| async move {
-            berth_core::need(r.image_store(), r.kind(), "importing images")?.import(&path).await
-        })?;
-        *out = json_out(&images)?;
+        let path = unsafe { str_arg(path, "path") }?;
+        *out = json_out(&runtime::import_images(rt.into(), path).wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -500,66 +325,12 @@ pub unsafe extern "C" fn berth_runtime_export_images(
 ) -> berth_status {
     call(|| {
         // SAFETY: forwarded from this function's contract.
-        let patterns = json_strings_arg(Some(unsafe { str_arg(patterns_json, "patterns_json") }?), "patterns_json")?;
-        if patterns.is_empty() || patterns.iter().any(|p| p.trim().is_empty()) {
-            return Err(Failure::new(
-                BERTH_ERR_INVALID_ARGUMENT,
-                "patterns_json: name at least one image, and no empty pattern",
-            ));
-        }
+        let patterns = api::json_strings(Some(unsafe { str_arg(patterns_json, "patterns_json") }?), "patterns_json")?;
         // SAFETY: forwarded from this function's contract.
-        let path = PathBuf::from(name_arg(unsafe { str_arg(path, "path") }?, "path")?);
-        with_runtime(rt, |r| async move {
-            berth_core::need(r.image_store(), r.kind(), "exporting images")?.export(&patterns, &path).await
-        })?;
+        let path = unsafe { str_arg(path, "path") }?;
+        runtime::export_images(rt.into(), patterns, path).wait()?;
         Ok(BERTH_OK)
     })
-}
-
-/// Runs a registry operation (pull, push) as a task of its own and returns a stream
-/// handle: the operation's progress documents are the stream's items, then `last` of
-/// its result (or its error), then the end. Closing the stream aborts the task, which
-/// cancels the operation. A reader that falls behind never slows the operation: its
-/// progress queues up until read.
-fn progress_stream<T, F, Fut>(what: &'static str, work: F, last: fn(T) -> serde_json::Value) -> Outcome<u64>
-where
-    T: Send + 'static,
-    F: FnOnce(mpsc::UnboundedSender<PullProgress>) -> Fut,
-    Fut: Future<Output = berth_core::Result<T>> + Send + 'static,
-{
-    let io = berth_core::io::runtime();
-    let (progress_tx, mut progress_rx) = mpsc::unbounded_channel::<PullProgress>();
-    let mut op = io.spawn(work(progress_tx));
-    let op_abort = op.abort_handle();
-    let (tx, rx) = mpsc::channel::<berth_core::Result<serde_json::Value>>(64);
-    let forward = io.spawn(async move {
-        let as_json = |p: PullProgress| serde_json::to_value(p).map_err(|e| Error::internal(e.to_string()));
-        let result = loop {
-            tokio::select! {
-                biased;
-                Some(p) = progress_rx.recv() => {
-                    if tx.send(as_json(p)).await.is_err() {
-                        return;
-                    }
-                }
-                r = &mut op => break r,
-            }
-        };
-        while let Ok(p) = progress_rx.try_recv() {
-            if tx.send(as_json(p)).await.is_err() {
-                return;
-            }
-        }
-        let item = match result {
-            Ok(Ok(v)) => Ok(last(v)),
-            Ok(Err(e)) => Err(e),
-            Err(e) if e.is_cancelled() => Err(Error::new(ErrorKind::Cancelled, format!("the {what} was cancelled"))),
-            Err(e) => Err(Error::internal(format!("the {what} task failed: {e}"))),
-        };
-        let _ = tx.send(item).await;
-    });
-    let source = ChannelSource::new(rx, vec![op_abort, forward.abort_handle()]);
-    handle::insert(Object::Stream(Stream::new(Box::new(source))))
 }
 
 /// Pulls `reference` from its registry. Returns at once with a stream (closed with
@@ -588,20 +359,11 @@ pub unsafe extern "C" fn berth_runtime_pull(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
-        let reference = name_arg(unsafe { str_arg(reference, "reference") }?, "reference")?.to_string();
+        let reference = unsafe { str_arg(reference, "reference") }?;
         // SAFETY: forwarded from this function's contract.
         let options: PullOptions =
-            json_object_arg(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
-        let inner = runtime(rt)?.rt.clone();
-        out.id = progress_stream(
-            "pull",
-            |progress| async move {
-                berth_core::need(inner.puller(), inner.kind(), "pulling images")?
-                    .pull(&reference, options, Some(progress))
-                    .await
-            },
-            |image| json!({ "status": "complete", "image": image }),
-        )?;
+            api::json_object(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
+        *out = runtime::pull(rt.into(), reference, options)?.into();
         Ok(BERTH_OK)
     })
 }
@@ -634,21 +396,11 @@ pub unsafe extern "C" fn berth_runtime_push(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
-        let reference = name_arg(unsafe { str_arg(reference, "reference") }?, "reference")?.to_string();
+        let reference = unsafe { str_arg(reference, "reference") }?;
         // SAFETY: forwarded from this function's contract.
         let options: PushOptions =
-            json_object_arg(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
-        let inner = runtime(rt)?.rt.clone();
-        out.id = progress_stream(
-            "push",
-            move |progress| async move {
-                berth_core::need(inner.pusher(), inner.kind(), "pushing images")?
-                    .push(&reference, options, Some(progress))
-                    .await?;
-                Ok(reference)
-            },
-            |reference| json!({ "status": "complete", "reference": reference }),
-        )?;
+            api::json_object(unsafe { opt_str_arg(options_json, "options_json") }?, "options_json")?;
+        *out = runtime::push(rt.into(), reference, options)?.into();
         Ok(BERTH_OK)
     })
 }
@@ -678,16 +430,8 @@ pub unsafe extern "C" fn berth_runtime_events(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
-        let filters = json_strings_arg(unsafe { opt_str_arg(filters_json, "filters_json") }?, "filters_json")?;
-        let r = runtime(rt)?;
-        let inner = r.rt.clone();
-        // Closing the stream drops the receiver, which ends the subscription.
-        let events = block_on(
-            async move { berth_core::need(inner.events(), inner.kind(), "events")?.subscribe(&filters).await },
-            r.timeout,
-        )?;
-        let source = ChannelSource::new(events, Vec::new());
-        out.id = handle::insert(Object::Stream(Stream::new(Box::new(source))))?;
+        let filters = api::json_strings(unsafe { opt_str_arg(filters_json, "filters_json") }?, "filters_json")?;
+        *out = runtime::events(rt.into(), filters).wait()?.into();
         Ok(BERTH_OK)
     })
 }

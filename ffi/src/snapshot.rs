@@ -1,42 +1,13 @@
 //! Snapshots (containerd): the layered filesystems containers run on, by snapshotter
 //! and key. Every function names the snapshotter (NULL or "" for the runtime's default).
+//! The C shims of `api::runtime::snapshots_*`.
 
 use std::ffi::c_char;
-use std::future::Future;
-use std::sync::Arc;
 
-use berth_core::snapshot::Snapshots;
-
-use crate::call::{call, json_out, name_arg, opt_str_arg, out_arg, str_arg, Outcome};
-use crate::runtime::{block_on, runtime};
+use crate::api::runtime;
+use crate::call::{call, json_out, opt_str_arg, out_arg, str_arg};
 use crate::status::berth_status::{self, *};
 use crate::types::berth_runtime;
-
-/// Runs `f` on the snapshots of `snapshotter` with the runtime's timeout.
-///
-/// # Safety
-/// `snapshotter` is NULL or NUL-terminated.
-unsafe fn with_snapshots<T, F, Fut>(rt: berth_runtime, snapshotter: *const c_char, f: F) -> Outcome<T>
-where
-    T: Send + 'static,
-    F: FnOnce(Arc<dyn Snapshots>) -> Fut,
-    Fut: Future<Output = berth_core::Result<T>> + Send + 'static,
-{
-    // SAFETY: forwarded from this function's contract.
-    let snapshotter = unsafe { opt_str_arg(snapshotter, "snapshotter") }?.filter(|s| !s.is_empty());
-    let r = runtime(rt)?;
-    let snapshots = berth_core::need(r.rt.snapshots(), r.rt.kind(), "snapshots")?.snapshotter(snapshotter)?;
-    block_on(f(snapshots), r.timeout)
-}
-
-/// A snapshot key (or name): UTF-8, not empty.
-///
-/// # Safety
-/// `p` is NULL or NUL-terminated.
-unsafe fn key_arg(p: *const c_char, name: &str) -> Outcome<String> {
-    // SAFETY: forwarded from this function's contract.
-    Ok(name_arg(unsafe { str_arg(p, name) }?, name)?.to_string())
-}
 
 /// Lists the snapshots of `snapshotter` as a JSON array of `{"key", "parent", "kind",
 /// "labels", "created"}` (`kind`: `view`, `active` or `committed`; schema:
@@ -56,8 +27,8 @@ pub unsafe extern "C" fn berth_runtime_snapshots_list(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
-        let list = unsafe { with_snapshots(rt, snapshotter, |s| async move { s.list().await }) }?;
-        *out = json_out(&list)?;
+        let snapshotter = unsafe { opt_str_arg(snapshotter, "snapshotter") }?;
+        *out = json_out(&runtime::snapshots_list(rt.into(), snapshotter).wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -80,10 +51,8 @@ pub unsafe extern "C" fn berth_runtime_snapshots_stat(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
-        let key = unsafe { key_arg(key, "key") }?;
-        // SAFETY: forwarded from this function's contract.
-        let info = unsafe { with_snapshots(rt, snapshotter, |s| async move { s.stat(&key).await }) }?;
-        *out = json_out(&info)?;
+        let (key, snapshotter) = unsafe { (str_arg(key, "key")?, opt_str_arg(snapshotter, "snapshotter")?) };
+        *out = json_out(&runtime::snapshots_stat(rt.into(), snapshotter, key).wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -103,20 +72,15 @@ unsafe fn prepare_or_view(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from the caller's contract.
-        let key = unsafe { key_arg(key, "key") }?;
-        // SAFETY: forwarded from the caller's contract.
-        let parent = unsafe { opt_str_arg(parent, "parent") }?.filter(|p| !p.is_empty()).map(str::to_string);
-        // SAFETY: forwarded from the caller's contract.
-        let mounts = unsafe {
-            with_snapshots(rt, snapshotter, move |s| async move {
-                if view {
-                    s.view(&key, parent.as_deref()).await
-                } else {
-                    s.prepare(&key, parent.as_deref()).await
-                }
-            })
-        }?;
-        *out = json_out(&mounts)?;
+        let (key, parent, snapshotter) =
+            unsafe { (str_arg(key, "key")?, opt_str_arg(parent, "parent")?, opt_str_arg(snapshotter, "snapshotter")?) };
+        let rt = rt.into();
+        let mounts = if view {
+            runtime::snapshots_view(rt, snapshotter, key, parent)
+        } else {
+            runtime::snapshots_prepare(rt, snapshotter, key, parent)
+        };
+        *out = json_out(&mounts.wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -178,11 +142,9 @@ pub unsafe extern "C" fn berth_runtime_snapshots_commit(
 ) -> berth_status {
     call(|| {
         // SAFETY: forwarded from this function's contract.
-        let name = unsafe { key_arg(name, "name") }?;
-        // SAFETY: forwarded from this function's contract.
-        let key = unsafe { key_arg(key, "key") }?;
-        // SAFETY: forwarded from this function's contract.
-        unsafe { with_snapshots(rt, snapshotter, |s| async move { s.commit(&name, &key).await }) }?;
+        let (name, key, snapshotter) =
+            unsafe { (str_arg(name, "name")?, str_arg(key, "key")?, opt_str_arg(snapshotter, "snapshotter")?) };
+        runtime::snapshots_commit(rt.into(), snapshotter, name, key).wait()?;
         Ok(BERTH_OK)
     })
 }
@@ -207,10 +169,8 @@ pub unsafe extern "C" fn berth_runtime_snapshots_mounts(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
-        let key = unsafe { key_arg(key, "key") }?;
-        // SAFETY: forwarded from this function's contract.
-        let mounts = unsafe { with_snapshots(rt, snapshotter, |s| async move { s.mounts(&key).await }) }?;
-        *out = json_out(&mounts)?;
+        let (key, snapshotter) = unsafe { (str_arg(key, "key")?, opt_str_arg(snapshotter, "snapshotter")?) };
+        *out = json_out(&runtime::snapshots_mounts(rt.into(), snapshotter, key).wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -233,10 +193,8 @@ pub unsafe extern "C" fn berth_runtime_snapshots_usage(
     call(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: forwarded from this function's contract.
-        let key = unsafe { key_arg(key, "key") }?;
-        // SAFETY: forwarded from this function's contract.
-        let usage = unsafe { with_snapshots(rt, snapshotter, |s| async move { s.usage(&key).await }) }?;
-        *out = json_out(&usage)?;
+        let (key, snapshotter) = unsafe { (str_arg(key, "key")?, opt_str_arg(snapshotter, "snapshotter")?) };
+        *out = json_out(&runtime::snapshots_usage(rt.into(), snapshotter, key).wait()?)?;
         Ok(BERTH_OK)
     })
 }
@@ -256,9 +214,8 @@ pub unsafe extern "C" fn berth_runtime_snapshots_remove(
 ) -> berth_status {
     call(|| {
         // SAFETY: forwarded from this function's contract.
-        let key = unsafe { key_arg(key, "key") }?;
-        // SAFETY: forwarded from this function's contract.
-        unsafe { with_snapshots(rt, snapshotter, |s| async move { s.remove(&key).await }) }?;
+        let (key, snapshotter) = unsafe { (str_arg(key, "key")?, opt_str_arg(snapshotter, "snapshotter")?) };
+        runtime::snapshots_remove(rt.into(), snapshotter, key).wait()?;
         Ok(BERTH_OK)
     })
 }

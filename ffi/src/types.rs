@@ -1,5 +1,8 @@
 //! The C types of handles and byte buffers. Each kind of handle is its own struct, so a
-//! C compiler rejects passing an image where a runtime is expected.
+//! C compiler rejects passing an image where a runtime is expected; each converts to and
+//! from the safe layer's typed handle of its kind.
+
+use crate::api::{container, exec, file, fs, image, layer, pod, runtime, stream, Handle};
 
 /// A connection to one endpoint. Close with `berth_runtime_close`.
 #[repr(C)]
@@ -69,28 +72,12 @@ pub struct berth_exec {
     pub id: u64,
 }
 
-/// A process of a container (daemon backends; reserved in this version).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(non_camel_case_types)]
-pub struct berth_process {
-    pub id: u64,
-}
-
 /// A pod of a daemon runtime (Podman): containers that share namespaces. Close with
 /// `berth_pod_close`; closing the handle does not stop or remove the pod.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
 pub struct berth_pod {
-    pub id: u64,
-}
-
-/// A snapshot (containerd; reserved in this version).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(non_camel_case_types)]
-pub struct berth_snapshot {
     pub id: u64,
 }
 
@@ -152,4 +139,33 @@ impl berth_exec_event {
     pub fn empty() -> berth_exec_event {
         berth_exec_event { kind: 0, exit_code: 0, data: berth_bytes::EMPTY }
     }
+}
+
+/// The C struct of a kind of handle and the safe layer's typed handle: the same number.
+macro_rules! same_handle {
+    ($($c:ident = $kind:ty;)*) => {$(
+        impl From<$c> for Handle<$kind> {
+            fn from(h: $c) -> Handle<$kind> {
+                Handle::from_id(h.id)
+            }
+        }
+
+        impl From<Handle<$kind>> for $c {
+            fn from(h: Handle<$kind>) -> $c {
+                $c { id: h.id() }
+            }
+        }
+    )*};
+}
+
+same_handle! {
+    berth_runtime = runtime::Runtime;
+    berth_image = image::Image;
+    berth_layer = layer::Layer;
+    berth_fs = fs::Fs;
+    berth_file = file::File;
+    berth_stream = stream::Stream;
+    berth_container = container::Container;
+    berth_exec = exec::Exec;
+    berth_pod = pod::Pod;
 }

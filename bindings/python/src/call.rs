@@ -1,106 +1,57 @@
-//! How every method calls libberth: off the GIL, with the status turned into the
-//! exception class of its kind and the library's own message.
+//! How every method calls the safe layer of libberth (`berth::api`): off the GIL, with
+//! a failure turned into the exception class of its status and the library's message.
 //!
-//! A call runs in `Python::detach`, so other Python threads run while it blocks. The
-//! C ABI keeps the last error per OS thread; `detach` runs the closure on the calling
-//! thread, and the message is read inside the closure, right after the call, so no
-//! other call can overwrite it first.
+//! A call runs in `Python::detach`, so other Python threads run while it blocks; an
+//! async operation is waited for there with `Pending::wait`, the library's one
+//! blocking bridge. Results are serialised to JSON off the GIL too, and become dicts
+//! and lists through Python's own parser.
 
-use std::ffi::{c_char, CStr, CString};
-
-use berth::{berth_bytes, berth_bytes_free, berth_last_error_message, berth_status, berth_string_free};
+use berth::api::{Failure, Outcome, Pending};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use serde::Serialize;
 
-/// A failed call: its status and the library's message.
-pub struct Failure {
-    status: i32,
-    message: String,
-}
-
-impl Failure {
-    /// The failure the library recorded on this thread for `status`.
-    fn last(status: berth_status) -> Failure {
-        // SAFETY: never NULL, NUL-terminated, valid until the next failing call on this
-        // thread, and copied at once.
-        let message = unsafe { CStr::from_ptr(berth_last_error_message()) }.to_string_lossy().into_owned();
-        Failure { status: status as i32, message }
-    }
-
-    /// The exception: `berth._errors.error_for(status, message)` picks the class.
-    pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
-        static ERROR_FOR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-        match ERROR_FOR.import(py, "berth._errors", "error_for").and_then(|f| f.call1((self.status, self.message))) {
-            Ok(exc) => PyErr::from_value(exc),
-            Err(e) => e,
-        }
-    }
-}
-
-pub type Outcome<T> = Result<T, Failure>;
-
-/// Turns a status into Ok (`BERTH_OK`, `BERTH_END`) or the recorded failure.
-pub fn check(status: berth_status) -> Outcome<berth_status> {
-    if (status as i32) < 0 {
-        Err(Failure::last(status))
-    } else {
-        Ok(status)
+/// The exception of a failure: `berth._errors.error_for(status, message)` picks the
+/// class.
+pub fn py_err(py: Python<'_>, f: Failure) -> PyErr {
+    static ERROR_FOR: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    match ERROR_FOR.import(py, "berth._errors", "error_for").and_then(|e| e.call1((f.status as i32, f.message))) {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(e) => e,
     }
 }
 
 /// Runs `body` without the GIL and raises its failure.
 pub fn detached<T: Send>(py: Python<'_>, body: impl FnOnce() -> Outcome<T> + Send) -> PyResult<T> {
-    py.detach(body).map_err(|f| f.into_pyerr(py))
+    py.detach(body).map_err(|f| py_err(py, f))
 }
 
-/// Runs one status-returning call without the GIL.
-pub fn status(py: Python<'_>, call: impl FnOnce() -> berth_status + Send) -> PyResult<berth_status> {
-    detached(py, || check(call()))
+/// Waits for an operation without the GIL.
+pub fn wait<T: Send + 'static>(py: Python<'_>, op: Pending<T>) -> PyResult<T> {
+    detached(py, || op.wait())
 }
 
-/// Runs a call that returns a string through `out`; the string is copied and freed.
-pub fn string(py: Python<'_>, call: impl FnOnce(&mut *mut c_char) -> berth_status + Send) -> PyResult<String> {
-    detached(py, || {
-        let mut out: *mut c_char = std::ptr::null_mut();
-        check(call(&mut out))?;
-        Ok(take_string(out))
-    })
-}
-
-/// Like `string`, then parses the JSON document into Python objects.
-pub fn json(py: Python<'_>, call: impl FnOnce(&mut *mut c_char) -> berth_status + Send) -> PyResult<Py<PyAny>> {
-    let text = string(py, call)?;
+/// Runs `body` without the GIL and returns its result as Python objects (through JSON).
+pub fn json<T: Serialize>(py: Python<'_>, body: impl FnOnce() -> Outcome<T> + Send) -> PyResult<Py<PyAny>> {
+    let text = detached(py, || to_json(&body()?))?;
     parse_json(py, &text)
 }
 
-/// Copies and frees a string the library returned (NULL is "").
-pub fn take_string(p: *mut c_char) -> String {
-    if p.is_null() {
-        return String::new();
-    }
-    // SAFETY: a NUL-terminated string from berth, freed right after the copy.
-    let s = unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned();
-    unsafe { berth_string_free(p) };
-    s
+/// Waits for an operation without the GIL and returns its result as Python objects.
+pub fn wait_json<T: Serialize + Send + 'static>(py: Python<'_>, op: Pending<T>) -> PyResult<Py<PyAny>> {
+    json(py, || op.wait())
 }
 
-/// Copies and frees bytes the library returned.
-pub fn take_bytes(b: berth_bytes) -> Vec<u8> {
-    let v = copy_bytes(&b);
-    // SAFETY: bytes from berth, not yet freed.
-    unsafe { berth_bytes_free(b) };
-    v
+/// Like [`wait_json`], as an iterator (over a list).
+pub fn wait_iter<T: Serialize + Send + 'static>(py: Python<'_>, op: Pending<T>) -> PyResult<Py<PyAny>> {
+    Ok(wait_json(py, op)?.bind(py).try_iter()?.into_any().unbind())
 }
 
-/// Copies bytes the library returned (the caller frees them).
-pub fn copy_bytes(b: &berth_bytes) -> Vec<u8> {
-    if b.data.is_null() || b.len == 0 {
-        return Vec::new();
-    }
-    // SAFETY: `len` readable bytes at `data`, from berth, not yet freed.
-    unsafe { std::slice::from_raw_parts(b.data, b.len) }.to_vec()
+fn to_json<T: Serialize + ?Sized>(v: &T) -> Outcome<String> {
+    serde_json::to_string(v)
+        .map_err(|e| Failure::new(berth::api::Status::BERTH_ERR_INTERNAL, format!("encoding JSON: {e}")))
 }
 
 /// `json.loads`: the documents are small and Python's parser builds the objects fastest.
@@ -109,33 +60,38 @@ pub fn parse_json(py: Python<'_>, text: &str) -> PyResult<Py<PyAny>> {
     Ok(LOADS.import(py, "json", "loads")?.call1((PyString::new(py, text),))?.unbind())
 }
 
-/// `json.dumps` of keyword options; None when there are none (the C default).
-pub fn options_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Option<CString>> {
+/// `json.dumps` of keyword options; None when there are none (the defaults).
+pub fn options_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Option<String>> {
     match options {
         Some(o) if !o.is_empty() => Ok(Some(dumps(py, o.as_any())?)),
         _ => Ok(None),
     }
 }
 
-/// `json.dumps` of the keyword options with one more field (`image`, `args`) set; the
-/// caller's dict is left as it was.
-pub fn options_with<'py>(
+/// Keyword options decoded as the library decodes the C ABI's `options_json`.
+pub fn options<T: serde::de::DeserializeOwned + Default>(
+    py: Python<'_>,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<T> {
+    let text = options_json(py, options)?;
+    berth::api::json_object(text.as_deref(), "options_json").map_err(|f| py_err(py, f))
+}
+
+/// Keyword options with one more field (`image`, `args`) set, decoded as a required
+/// object; the caller's dict is left as it was.
+pub fn options_with<'py, T: serde::de::DeserializeOwned>(
     py: Python<'py>,
     options: Option<&Bound<'py, PyDict>>,
     key: &str,
     value: impl IntoPyObject<'py>,
-) -> PyResult<CString> {
+) -> PyResult<T> {
     let doc = match options {
         Some(o) => o.copy()?,
         None => PyDict::new(py),
     };
     doc.set_item(key, value)?;
-    dumps(py, doc.as_any())
-}
-
-/// `json.dumps` of keyword options for a call that needs an object, even an empty one.
-pub fn object_json(py: Python<'_>, options: Option<&Bound<'_, PyDict>>) -> PyResult<CString> {
-    Ok(options_json(py, options)?.unwrap_or_else(|| c"{}".to_owned()))
+    let text = dumps(py, doc.as_any())?;
+    berth::api::required_json_object(&text, "options_json").map_err(|f| py_err(py, f))
 }
 
 /// A list of strings from one string (one item, not its characters) or an iterable.
@@ -146,46 +102,58 @@ pub fn string_list<'py>(py: Python<'py>, items: &Bound<'py, PyAny>) -> PyResult<
     PyList::new(py, items.try_iter()?.collect::<PyResult<Vec<_>>>()?)
 }
 
-/// A filesystem path (str or os.PathLike) as a C string.
-pub fn path_arg(path: &std::path::Path) -> PyResult<CString> {
-    use std::os::unix::ffi::OsStrExt;
-    CString::new(path.as_os_str().as_bytes()).map_err(|_| PyValueError::new_err("embedded null byte"))
+/// A list of find patterns or filters, decoded as the library decodes a JSON array of
+/// strings; None is the empty list.
+pub fn strings(py: Python<'_>, items: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Vec<String>> {
+    let text = items.map(|items| dumps(py, string_list(py, items)?.as_any())).transpose()?;
+    berth::api::json_strings(text.as_deref(), name).map_err(|f| py_err(py, f))
 }
 
-/// `json.dumps` of any value, as a C string.
-pub fn dumps(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<CString> {
+/// A filesystem path (str or os.PathLike) as the library takes it: UTF-8 (as the C ABI
+/// requires of every string), without a NUL.
+pub fn path_arg(py: Python<'_>, path: &std::path::Path, name: &str) -> PyResult<String> {
+    let text = path.to_str().ok_or_else(|| {
+        py_err(py, Failure::invalid(format!("argument `{name}` is not valid UTF-8: {}", path.display())))
+    })?;
+    if text.contains('\0') {
+        return Err(PyValueError::new_err("embedded null byte"));
+    }
+    Ok(text.to_string())
+}
+
+/// `json.dumps` of any value.
+pub fn dumps(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<String> {
     static DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let text: String = DUMPS.import(py, "json", "dumps")?.call1((value,))?.extract()?;
-    c_string(&text)
+    text_arg(&text).map(str::to_string)
 }
 
-/// A Python str as a C string; an embedded NUL is a ValueError, as for `open()`.
-pub fn c_string(s: &str) -> PyResult<CString> {
-    CString::new(s).map_err(|_| PyValueError::new_err("embedded null character"))
+/// A Python str as the library takes it: the C ABI cannot carry a NUL inside a string,
+/// and neither does this package (a ValueError, as for `open()`).
+pub fn text_arg(s: &str) -> PyResult<&str> {
+    if s.contains('\0') {
+        return Err(PyValueError::new_err("embedded null character"));
+    }
+    Ok(s)
 }
 
-/// The pointer of an optional C string (NULL for None).
-pub fn opt_ptr(s: &Option<CString>) -> *const c_char {
-    s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
-}
-
-/// Seconds (a Python float, None = no limit) as the C ABI's milliseconds (< 0 = no limit).
-pub fn timeout_ms(seconds: Option<f64>) -> PyResult<i64> {
+/// Seconds (a Python float, None = no limit) as a timeout.
+pub fn timeout(seconds: Option<f64>) -> PyResult<Option<std::time::Duration>> {
     match seconds {
-        None => Ok(-1),
+        None => Ok(None),
         Some(s) if s.is_nan() || s < 0.0 => {
             Err(PyValueError::new_err("timeout must be a non-negative number of seconds"))
         }
-        Some(s) => Ok((s * 1000.0).round().min(i64::MAX as f64) as i64),
+        Some(s) => Ok(Some(std::time::Duration::from_millis((s * 1000.0).round().min(i64::MAX as f64) as u64))),
     }
 }
 
-/// Seconds as an unsigned millisecond count (a grace period).
-pub fn grace_ms(seconds: f64) -> PyResult<u32> {
+/// Seconds as a grace period (whole milliseconds, as the C ABI counts them).
+pub fn grace(seconds: f64) -> PyResult<std::time::Duration> {
     if seconds.is_nan() || seconds < 0.0 {
         return Err(PyValueError::new_err("timeout must be a non-negative number of seconds"));
     }
-    Ok((seconds * 1000.0).round().min(u32::MAX as f64) as u32)
+    Ok(std::time::Duration::from_millis((seconds * 1000.0).round().min(u32::MAX as f64) as u64))
 }
 
 /// Bytes for Python.

@@ -1,18 +1,16 @@
-//! The FileSystem class and the raw file under `berth.File` (`berth_fs_*`, `berth_file_*`).
+//! The FileSystem class and the raw file under `berth.File` (`api::fs`, `api::file`).
 //!
 //! The shapes Python expects (`os.stat_result`-like stats, `os.DirEntry`-like entries,
 //! `os.walk`, `io.RawIOBase` files) are built by `berth._shapes` from what these calls
 //! return.
 
-use std::ffi::c_char;
-
-use berth::*;
+use berth::api::{self, file, fs, Outcome};
 use pyo3::exceptions::{PyBufferError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyList;
+use pyo3::types::{PyList, PySlice};
 
-use crate::call::{self, c_string};
+use crate::call::{self, text_arg};
 use crate::handle::{handle_class, Handle};
 use crate::stream::{Items, Stream};
 
@@ -20,38 +18,40 @@ use crate::stream::{Items, Stream};
 /// inside it; symlinks resolve inside it, never out of it.
 #[pyclass(module = "berth", frozen)]
 pub struct FileSystem {
-    handle: Handle<berth_fs>,
+    handle: Handle<fs::Fs>,
 }
 
-handle_class!(FileSystem, berth_fs_close);
+handle_class!(FileSystem, api::fs::close);
 
 impl FileSystem {
-    pub fn new(raw: berth_fs) -> FileSystem {
+    pub fn new(raw: api::Handle<fs::Fs>) -> FileSystem {
         FileSystem { handle: Handle::new(raw) }
     }
 
-    fn json_at(
+    /// A query of `path` as Python objects (through JSON), off the GIL.
+    fn json_at<T: serde::Serialize>(
         &self,
         py: Python<'_>,
         path: &str,
-        f: unsafe extern "C" fn(*mut *mut c_char, berth_fs, *const c_char) -> berth_status,
+        query: fn(api::Handle<fs::Fs>, &str) -> Outcome<T>,
     ) -> PyResult<Py<PyAny>> {
-        let (h, path) = (self.handle.raw(), c_string(path)?);
-        call::json(py, |out| unsafe { f(out, h, path.as_ptr()) })
+        let path = text_arg(path)?;
+        call::json(py, || query(self.handle.raw(), path))
     }
 
+    /// A query of `path` that gives a string, off the GIL.
     fn string_at(
         &self,
         py: Python<'_>,
         path: &str,
-        f: unsafe extern "C" fn(*mut *mut c_char, berth_fs, *const c_char) -> berth_status,
+        query: fn(api::Handle<fs::Fs>, &str) -> Outcome<String>,
     ) -> PyResult<String> {
-        let (h, path) = (self.handle.raw(), c_string(path)?);
-        call::string(py, |out| unsafe { f(out, h, path.as_ptr()) })
+        let path = text_arg(path)?;
+        call::detached(py, || query(self.handle.raw(), path))
     }
 }
 
-/// `max_bytes` of `berth_fs_read_file` for a Python `limit`: None is 0 (the library's
+/// `max_bytes` of `api::fs::read_file` for a Python `limit`: None is 0 (the library's
 /// default); a Python 0 would mean "nothing", which no read wants, so it is refused
 /// with the negatives rather than turned into the default.
 fn limit_arg(limit: Option<i64>) -> PyResult<u64> {
@@ -74,24 +74,24 @@ pub fn stat_result(py: Python<'_>, doc: Py<PyAny>) -> PyResult<Py<PyAny>> {
 impl FileSystem {
     /// The metadata of `path`, symlinks followed (a StatResult).
     fn stat(&self, py: Python<'_>, path: &str) -> PyResult<Py<PyAny>> {
-        let doc = self.json_at(py, path, berth_fs_stat)?;
+        let doc = self.json_at(py, path, api::fs::stat)?;
         stat_result(py, doc)
     }
 
     /// The metadata of `path` itself, a symlink not followed.
     fn lstat(&self, py: Python<'_>, path: &str) -> PyResult<Py<PyAny>> {
-        let doc = self.json_at(py, path, berth_fs_lstat)?;
+        let doc = self.json_at(py, path, api::fs::lstat)?;
         stat_result(py, doc)
     }
 
     /// A symlink's target, as stored.
     fn readlink(&self, py: Python<'_>, path: &str) -> PyResult<String> {
-        self.string_at(py, path, berth_fs_readlink)
+        self.string_at(py, path, api::fs::readlink)
     }
 
     /// Where `path` resolves, every symlink followed inside this filesystem.
     fn realpath(&self, py: Python<'_>, path: &str) -> PyResult<String> {
-        self.string_at(py, path, berth_fs_eval_symlink)
+        self.string_at(py, path, api::fs::eval_symlink)
     }
 
     /// The entries of directory `path` in name order, as DirEntry objects (like
@@ -100,7 +100,7 @@ impl FileSystem {
     fn scandir(slf: &Bound<'_, Self>, path: &str) -> PyResult<Py<PyAny>> {
         static ENTRY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
         let py = slf.py();
-        let docs = slf.get().json_at(py, path, berth_fs_read_dir)?;
+        let docs = slf.get().json_at(py, path, api::fs::read_dir)?;
         let entry = call::shape(py, &ENTRY, "DirEntry")?;
         let entries = PyList::empty(py);
         for doc in docs.bind(py).try_iter()? {
@@ -112,7 +112,7 @@ impl FileSystem {
     /// The names in directory `path`, in name order (like `os.listdir`).
     #[pyo3(signature = (path="/"))]
     fn listdir(&self, py: Python<'_>, path: &str) -> PyResult<Py<PyList>> {
-        let docs = self.json_at(py, path, berth_fs_read_dir)?;
+        let docs = self.json_at(py, path, api::fs::read_dir)?;
         let names = PyList::empty(py);
         for doc in docs.bind(py).try_iter()? {
             names.append(doc?.get_item("name")?)?;
@@ -125,13 +125,8 @@ impl FileSystem {
     /// before any of it is read. For big files, `open()`.
     #[pyo3(signature = (path, limit=None))]
     fn read_bytes(&self, py: Python<'_>, path: &str, limit: Option<i64>) -> PyResult<Py<PyAny>> {
-        let max_bytes = limit_arg(limit)?;
-        let (h, path) = (self.handle.raw(), c_string(path)?);
-        let data = call::detached(py, || {
-            let mut out = berth_bytes::EMPTY;
-            call::check(unsafe { berth_fs_read_file(&mut out, h, path.as_ptr(), max_bytes) })?;
-            Ok(call::take_bytes(out))
-        })?;
+        let (max_bytes, path) = (limit_arg(limit)?, text_arg(path)?);
+        let data = call::detached(py, || api::fs::read_file(self.handle.raw(), path, max_bytes))?;
         Ok(call::py_bytes(py, &data))
     }
 
@@ -155,10 +150,9 @@ impl FileSystem {
     #[pyo3(signature = (path, buffering=-1))]
     fn open(&self, py: Python<'_>, path: &str, buffering: i64) -> PyResult<Py<PyAny>> {
         static OPEN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-        let (h, cpath) = (self.handle.raw(), c_string(path)?);
-        let mut out = berth_file { id: 0 };
-        call::status(py, || unsafe { berth_fs_open(&mut out, h, cpath.as_ptr()) })?;
-        let raw = RawFile { handle: Handle::new(out) };
+        let checked = text_arg(path)?;
+        let f = call::detached(py, || api::fs::open(self.handle.raw(), checked))?;
+        let raw = RawFile { handle: Handle::new(f) };
         Ok(call::shape(py, &OPEN, "open_file")?.call1((raw, path, buffering))?.unbind())
     }
 
@@ -177,26 +171,19 @@ impl FileSystem {
     /// the whole tree; `Stream.skip_dir()` skips the directory just returned.
     #[pyo3(signature = (root="/"))]
     fn scan(&self, py: Python<'_>, root: &str) -> PyResult<Stream> {
-        let (h, root) = (self.handle.raw(), c_string(root)?);
-        let mut out = berth_stream { id: 0 };
-        call::status(py, || unsafe { berth_fs_walk(&mut out, h, root.as_ptr()) })?;
-        Ok(Stream::new(out, Items::Walk))
+        let root = text_arg(root)?;
+        let s = call::detached(py, || api::fs::walk(self.handle.raw(), root))?;
+        Ok(Stream::new(s, Items::Walk))
     }
 }
 
 /// An open file: the handle under `berth.File`, which is the `io.RawIOBase`.
 #[pyclass(module = "berth._native", frozen)]
 pub struct RawFile {
-    handle: Handle<berth_file>,
+    handle: Handle<file::File>,
 }
 
-handle_class!(RawFile, berth_file_close);
-
-/// A pointer into a Python buffer, carried into a call made without the GIL. The
-/// buffer stays exported (so it cannot move or shrink) until the call returns.
-struct BufferPtr(*mut u8, usize);
-// SAFETY: only dereferenced by the library during the call, while the export lasts.
-unsafe impl Send for BufferPtr {}
+handle_class!(RawFile, api::file::close);
 
 #[pymethods]
 impl RawFile {
@@ -210,26 +197,37 @@ impl RawFile {
         if !view.is_c_contiguous() {
             return Err(PyBufferError::new_err("readinto() needs a contiguous buffer"));
         }
-        let (h, ptr) = (self.handle.raw(), BufferPtr(view.buf_ptr().cast(), view.len_bytes()));
-        let n = call::detached(py, move || {
-            let ptr = ptr;
-            let mut n = 0usize;
-            call::check(unsafe { berth_file_read(&mut n, h, ptr.0, ptr.1) })?;
-            Ok(n)
-        });
+        let len = view.len_bytes();
         view.release(py);
-        n
+        // Read off the GIL into memory of our own, then copy into the caller's buffer
+        // with the GIL held: no pointer into Python memory crosses into the library.
+        let h = self.handle.raw();
+        let data = call::detached(py, || {
+            let mut data = Vec::new();
+            let n = api::file::read(h, len, |n| {
+                data.resize(n, 0);
+                &mut data[..]
+            })?;
+            data.truncate(n);
+            Ok(data)
+        })?;
+        if !data.is_empty() {
+            buffer.set_item(PySlice::new(py, 0, data.len() as isize, 1), call::py_bytes(py, &data))?;
+        }
+        Ok(data.len())
     }
 
     /// Reads up to `size` bytes at `offset`, without moving the position.
     fn pread(&self, py: Python<'_>, size: usize, offset: u64) -> PyResult<Py<PyAny>> {
         let h = self.handle.raw();
         let data = call::detached(py, || {
-            let mut buf = vec![0u8; size];
-            let mut n = 0usize;
-            call::check(unsafe { berth_file_read_at(&mut n, h, buf.as_mut_ptr(), buf.len(), offset) })?;
-            buf.truncate(n);
-            Ok(buf)
+            let mut data = Vec::new();
+            let n = api::file::read_at(h, size, offset, |n| {
+                data.resize(n, 0);
+                &mut data[..]
+            })?;
+            data.truncate(n);
+            Ok(data)
         })?;
         Ok(call::py_bytes(py, &data))
     }
@@ -237,18 +235,13 @@ impl RawFile {
     /// Moves the position (`whence` as for `os.lseek`); returns the new position.
     #[pyo3(signature = (offset, whence=0))]
     fn seek(&self, py: Python<'_>, offset: i64, whence: i32) -> PyResult<u64> {
-        let h = self.handle.raw();
-        call::detached(py, || {
-            let mut pos = 0u64;
-            call::check(unsafe { berth_file_seek(&mut pos, h, offset, whence) })?;
-            Ok(pos)
-        })
+        let to = api::file::seek_from(offset, whence).map_err(|f| call::py_err(py, f))?;
+        call::detached(py, || api::file::seek(self.handle.raw(), to))
     }
 
     /// The file's metadata (a StatResult; `path` set).
     fn stat(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let h = self.handle.raw();
-        let doc = call::json(py, |out| unsafe { berth_file_stat(out, h) })?;
+        let doc = call::json(py, || api::file::stat(self.handle.raw()))?;
         stat_result(py, doc)
     }
 }

@@ -1,27 +1,27 @@
-//! What every class has: one handle of the C ABI, closed once, by `close()`, by the end
-//! of a `with` block, or when the object is garbage collected.
+//! What every class has: one handle of the library, closed once, by `close()`, by the
+//! end of a `with` block, or when the object is garbage collected.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use berth::berth_status;
+use berth::api::{self, Castable, Outcome};
 use pyo3::prelude::*;
 
 use crate::call;
 
-/// A C handle and whether this object closed it. After `close()` the handle is still
+/// A handle and whether this object closed it. After `close()` the handle is still
 /// passed to the library, which answers BERTH_ERR_INVALID_HANDLE ("... is closed or
 /// unknown"): the error a C caller gets, as `berth.InvalidHandleError`.
-pub struct Handle<T: Copy + Send + Sync> {
-    raw: T,
+pub struct Handle<K: Castable> {
+    raw: api::Handle<K>,
     closed: AtomicBool,
 }
 
-impl<T: Copy + Send + Sync> Handle<T> {
-    pub fn new(raw: T) -> Handle<T> {
+impl<K: Castable> Handle<K> {
+    pub fn new(raw: api::Handle<K>) -> Handle<K> {
         Handle { raw, closed: AtomicBool::new(false) }
     }
 
-    pub fn raw(&self) -> T {
+    pub fn raw(&self) -> api::Handle<K> {
         self.raw
     }
 
@@ -30,20 +30,18 @@ impl<T: Copy + Send + Sync> Handle<T> {
     }
 
     /// Closes the handle the first time; later calls do nothing, as for Python's files.
-    pub fn close(&self, py: Python<'_>, close: unsafe extern "C" fn(T) -> berth_status) -> PyResult<()> {
+    pub fn close(&self, py: Python<'_>, close: fn(api::Handle<K>) -> Outcome<()>) -> PyResult<()> {
         if self.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
         let raw = self.raw;
-        // SAFETY: the close functions take a handle by value; any value is safe.
-        call::status(py, || unsafe { close(raw) }).map(drop)
+        call::detached(py, || close(raw))
     }
 
     /// For Drop: closes without raising (there is nobody to raise to).
-    pub fn close_quietly(&self, close: unsafe extern "C" fn(T) -> berth_status) {
+    pub fn close_quietly(&self, close: fn(api::Handle<K>) -> Outcome<()>) {
         if !self.closed.swap(true, Ordering::AcqRel) {
-            // SAFETY: as above.
-            unsafe { close(self.raw) };
+            let _ = close(self.raw);
         }
     }
 }
@@ -78,7 +76,7 @@ macro_rules! handle_class {
 
             fn __repr__(&self) -> String {
                 let closed = if self.handle.is_closed() { " closed" } else { "" };
-                format!("<berth.{} handle={:#x}{closed}>", stringify!($class), self.handle.raw().id)
+                format!("<berth.{} handle={:#x}{closed}>", stringify!($class), self.handle.raw().id())
             }
         }
 

@@ -1,7 +1,8 @@
-//! `berth._native`: the classes of the Python package, each a handle of libberth's C ABI.
+//! `berth._native`: the classes of the Python package, each a handle of libberth.
 //!
-//! Every method is one call of a `berth_*` function (the ffi crate, linked as an rlib),
-//! made without the GIL; documents come back as JSON and become dicts and lists. What
+//! Every method is one operation of libberth's safe layer (`berth::api`, the ffi crate
+//! linked as an rlib; the C function `berth_x_y` stands on `api::x::y`), made without
+//! the GIL; results become dicts and lists through JSON. What
 //! Python wants that C does not have (exception classes, `io.RawIOBase` files, stat
 //! results, `os.walk`) lives in the package's Python part, `python/berth/`.
 

@@ -1,6 +1,6 @@
-//! The Pod class (`berth_pod_*`; Podman).
+//! The Pod class (`api::pod`; Podman).
 
-use berth::*;
+use berth::api::{self, pod};
 use pyo3::prelude::*;
 
 use crate::call;
@@ -10,13 +10,13 @@ use crate::handle::{handle_class, Handle};
 /// as it is; `remove()` removes it.
 #[pyclass(module = "berth", frozen)]
 pub struct Pod {
-    handle: Handle<berth_pod>,
+    handle: Handle<pod::Pod>,
 }
 
-handle_class!(Pod, berth_pod_close);
+handle_class!(Pod, api::pod::close);
 
 impl Pod {
-    pub fn new(raw: berth_pod) -> Pod {
+    pub fn new(raw: api::Handle<pod::Pod>) -> Pod {
         Pod { handle: Handle::new(raw) }
     }
 }
@@ -26,52 +26,44 @@ impl Pod {
     /// The pod's ID.
     #[getter]
     fn id(&self, py: Python<'_>) -> PyResult<String> {
-        let h = self.handle.raw();
-        call::string(py, |out| unsafe { berth_pod_id(out, h) })
+        call::detached(py, || api::pod::id(self.handle.raw()))
     }
 
     /// The inspect document (a dict).
     fn inspect(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let h = self.handle.raw();
-        call::json(py, |out| unsafe { berth_pod_inspect(out, h) })
+        call::wait_json(py, api::pod::inspect(self.handle.raw()))
     }
 
     /// Starts every container of the pod.
     fn start(&self, py: Python<'_>) -> PyResult<()> {
-        let h = self.handle.raw();
-        call::status(py, || berth_pod_start(h)).map(drop)
+        call::wait(py, api::pod::start(self.handle.raw()))
     }
 
     /// Stops the pod's containers: SIGTERM, then SIGKILL after `timeout` seconds.
     #[pyo3(signature = (timeout=10.0))]
     fn stop(&self, py: Python<'_>, timeout: f64) -> PyResult<()> {
-        let (h, grace) = (self.handle.raw(), call::grace_ms(timeout)?);
-        call::status(py, || berth_pod_stop(h, grace)).map(drop)
+        call::wait(py, api::pod::stop(self.handle.raw(), call::grace(timeout)?))
     }
 
     /// Sends `signal` to the pod's containers.
     #[pyo3(signature = (signal=9))]
     fn kill(&self, py: Python<'_>, signal: i32) -> PyResult<()> {
-        let h = self.handle.raw();
-        call::status(py, || berth_pod_kill(h, signal)).map(drop)
+        call::wait(py, api::pod::kill(self.handle.raw(), signal))
     }
 
     /// Freezes the pod's containers.
     fn pause(&self, py: Python<'_>) -> PyResult<()> {
-        let h = self.handle.raw();
-        call::status(py, || berth_pod_pause(h)).map(drop)
+        call::wait(py, api::pod::pause(self.handle.raw()))
     }
 
     /// Thaws the pod's containers.
     fn resume(&self, py: Python<'_>) -> PyResult<()> {
-        let h = self.handle.raw();
-        call::status(py, || berth_pod_resume(h)).map(drop)
+        call::wait(py, api::pod::resume(self.handle.raw()))
     }
 
     /// Removes the pod with its containers; a running pod needs `force`.
     #[pyo3(signature = (force=false))]
     fn remove(&self, py: Python<'_>, force: bool) -> PyResult<()> {
-        let h = self.handle.raw();
-        call::status(py, || berth_pod_remove(h, force)).map(drop)
+        call::wait(py, api::pod::remove(self.handle.raw(), force))
     }
 }

@@ -1,7 +1,8 @@
 //! The Process class: a process started by `Container.exec()`, or the init process that
-//! `Container.attach()` follows (`berth_exec_*`).
+//! `Container.attach()` follows (`api::exec`).
 
-use berth::*;
+use berth::api::exec::{ExecEvent, OutputStream};
+use berth::api::{self, exec};
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -13,15 +14,15 @@ use crate::handle::{handle_class, Handle};
 /// `stderr`, then one `exit`), feed its stdin with `write()`.
 #[pyclass(module = "berth", frozen)]
 pub struct Process {
-    handle: Handle<berth_exec>,
+    handle: Handle<exec::Exec>,
     /// The exit code, once the exit event was read.
     exit_code: std::sync::OnceLock<i32>,
 }
 
-handle_class!(Process, berth_exec_close);
+handle_class!(Process, api::exec::close);
 
 impl Process {
-    pub fn new(raw: berth_exec) -> Process {
+    pub fn new(raw: api::Handle<exec::Exec>) -> Process {
         Process { handle: Handle::new(raw), exit_code: std::sync::OnceLock::new() }
     }
 }
@@ -34,24 +35,18 @@ impl Process {
     #[pyo3(signature = (timeout=None))]
     fn next_event(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Py<PyAny>>> {
         static EVENT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-        let (h, ms) = (self.handle.raw(), call::timeout_ms(timeout)?);
-        let event = call::detached(py, || {
-            let mut out = berth_exec_event::empty();
-            if call::check(unsafe { berth_exec_next(&mut out, h, ms) })? == berth_status::BERTH_END {
-                return Ok(None);
-            }
-            Ok(Some((out.kind, out.exit_code, call::take_bytes(out.data))))
-        })?;
-        let Some((kind, code, data)) = event else { return Ok(None) };
-        let kind = match kind {
-            BERTH_EXEC_STDOUT => "stdout",
-            BERTH_EXEC_STDERR => "stderr",
-            _ => {
-                let _ = self.exit_code.set(code);
-                "exit"
+        let timeout = call::timeout(timeout)?;
+        let Some(event) = call::detached(py, || api::exec::next(self.handle.raw(), timeout).wait())? else {
+            return Ok(None);
+        };
+        let (kind, data, exit_code) = match event {
+            ExecEvent::Output(OutputStream::Stdout, data) => ("stdout", data, None),
+            ExecEvent::Output(OutputStream::Stderr, data) => ("stderr", data, None),
+            ExecEvent::Exit(status) => {
+                let _ = self.exit_code.set(status.exit_code);
+                ("exit", Vec::new(), Some(status.exit_code))
             }
         };
-        let exit_code = (kind == "exit").then_some(code);
         let event = call::shape(py, &EVENT, "ProcessEvent")?;
         Ok(Some(event.call1((kind, call::py_bytes(py, &data), exit_code))?.unbind()))
     }
@@ -72,26 +67,22 @@ impl Process {
 
     /// Writes `data` to the process's stdin (started with `stdin=True`).
     fn write(&self, py: Python<'_>, data: Vec<u8>) -> PyResult<()> {
-        let h = self.handle.raw();
-        call::status(py, || unsafe { berth_exec_write_stdin(h, data.as_ptr(), data.len()) }).map(drop)
+        call::wait(py, api::exec::write_stdin(self.handle.raw(), data))
     }
 
     /// Closes the process's stdin: it reads end-of-file.
     fn close_stdin(&self, py: Python<'_>) -> PyResult<()> {
-        let h = self.handle.raw();
-        call::status(py, || berth_exec_close_stdin(h)).map(drop)
+        call::wait(py, api::exec::close_stdin(self.handle.raw()))
     }
 
     /// Resizes the process's terminal (started with `tty=True`).
     fn resize(&self, py: Python<'_>, width: u32, height: u32) -> PyResult<()> {
-        let h = self.handle.raw();
-        call::status(py, || berth_exec_resize(h, width, height)).map(drop)
+        call::wait(py, api::exec::resize(self.handle.raw(), width, height))
     }
 
     /// Sends `signal` to the process.
     #[pyo3(signature = (signal=9))]
     fn kill(&self, py: Python<'_>, signal: i32) -> PyResult<()> {
-        let h = self.handle.raw();
-        call::status(py, || berth_exec_kill(h, signal)).map(drop)
+        call::wait(py, api::exec::kill(self.handle.raw(), signal))
     }
 }

@@ -1,7 +1,6 @@
-//! The Stream class: pull and push progress, events, logs, stats, walks
-//! (`berth_stream_*`).
+//! The Stream class: pull and push progress, events, logs, stats, walks (`api::stream`).
 
-use berth::*;
+use berth::api::{self, stream};
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -24,14 +23,14 @@ pub enum Items {
 /// next item. Closing the stream cancels its work.
 #[pyclass(module = "berth", frozen)]
 pub struct Stream {
-    handle: Handle<berth_stream>,
+    handle: Handle<stream::Stream>,
     items: Items,
 }
 
-handle_class!(Stream, berth_stream_close);
+handle_class!(Stream, api::stream::close);
 
 impl Stream {
-    pub fn new(raw: berth_stream, items: Items) -> Stream {
+    pub fn new(raw: api::Handle<stream::Stream>, items: Items) -> Stream {
         Stream { handle: Handle::new(raw), items }
     }
 
@@ -55,14 +54,9 @@ impl Stream {
     /// still usable). A failure of the stream's work (a failed pull) is raised once.
     #[pyo3(signature = (timeout=None))]
     fn next(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Py<PyAny>>> {
-        let (h, ms) = (self.handle.raw(), call::timeout_ms(timeout)?);
-        let text = call::detached(py, || {
-            let mut out: *mut std::ffi::c_char = std::ptr::null_mut();
-            if call::check(unsafe { berth_stream_next(&mut out, h, ms) })? == berth_status::BERTH_END {
-                return Ok(None);
-            }
-            Ok(Some(call::take_string(out)))
-        })?;
+        let timeout = call::timeout(timeout)?;
+        // A walk's next item is read when the call is made: off the GIL too.
+        let text = call::detached(py, || api::stream::next(self.handle.raw(), timeout).wait())?;
         text.map(|t| self.item(py, &t)).transpose()
     }
 
@@ -83,7 +77,6 @@ impl Stream {
 
     /// For a walk (`FileSystem.scan`): do not descend into the directory just returned.
     fn skip_dir(&self, py: Python<'_>) -> PyResult<()> {
-        let h = self.handle.raw();
-        call::status(py, || berth_stream_skip_dir(h)).map(drop)
+        call::detached(py, || api::stream::skip_dir(self.handle.raw()))
     }
 }

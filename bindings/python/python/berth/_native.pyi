@@ -434,13 +434,12 @@ def abi_version() -> int:
 def status_string(status: int) -> str:
     """The library's name of a status ("not_found", ...): its exception's `kind`."""
 
-# Classes. Each holds one handle of the C ABI: close() it, use it in a `with` block, or
-# leave it to the collector.
+# Classes. Each holds one handle of the library: close() it, use it in a `with` block,
+# or leave it to the collector. What they share (one macro in bindings/python/src/
+# handle.rs) is written once, in _Handle, which exists only for type checkers.
 
-@final
-class Runtime:
-    """A connection to one endpoint."""
-
+@type_check_only
+class _Handle:
     def close(self) -> None:
         """Closes the handle; later calls do nothing."""
 
@@ -450,6 +449,11 @@ class Runtime:
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *_exc: object) -> Literal[False]: ...
+
+@final
+class Runtime(_Handle):
+    """A connection to one endpoint."""
+
     @property
     def info(self) -> RuntimeInfo:
         """The endpoint, kind, version and capabilities."""
@@ -530,18 +534,9 @@ class Runtime:
         """Removes snapshot `key`."""
 
 @final
-class Image:
+class Image(_Handle):
     """An image of a runtime."""
 
-    def close(self) -> None:
-        """Closes the handle; later calls do nothing."""
-
-    @property
-    def closed(self) -> bool:
-        """Whether close() was called."""
-
-    def __enter__(self) -> Self: ...
-    def __exit__(self, *_exc: object) -> Literal[False]: ...
     @property
     def id(self) -> str:
         """The image ID (sha256:...)."""
@@ -557,18 +552,9 @@ class Image:
         """The image's root filesystem (read-only; the layers merged)."""
 
 @final
-class Layer:
+class Layer(_Handle):
     """One layer of an image."""
 
-    def close(self) -> None:
-        """Closes the handle; later calls do nothing."""
-
-    @property
-    def closed(self) -> bool:
-        """Whether close() was called."""
-
-    def __enter__(self) -> Self: ...
-    def __exit__(self, *_exc: object) -> Literal[False]: ...
     def inspect(self) -> LayerInfo:
         """The layer's digest, diff ID, media type, compression and size."""
 
@@ -579,18 +565,9 @@ class Layer:
         """The layer's own files."""
 
 @final
-class Container:
+class Container(_Handle):
     """A container of a daemon runtime; closing the object leaves the container."""
 
-    def close(self) -> None:
-        """Closes the handle; later calls do nothing."""
-
-    @property
-    def closed(self) -> bool:
-        """Whether close() was called."""
-
-    def __enter__(self) -> Self: ...
-    def __exit__(self, *_exc: object) -> Literal[False]: ...
     @property
     def id(self) -> str:
         """The container's ID (on containerd, its name)."""
@@ -666,18 +643,9 @@ class Container:
         """Writes `path` of the container as a tar to `dest` on this host."""
 
 @final
-class Process:
+class Process(_Handle):
     """A running process: iterate it for its events, feed its stdin with write()."""
 
-    def close(self) -> None:
-        """Closes the handle; later calls do nothing."""
-
-    @property
-    def closed(self) -> bool:
-        """Whether close() was called."""
-
-    def __enter__(self) -> Self: ...
-    def __exit__(self, *_exc: object) -> Literal[False]: ...
     def __iter__(self) -> Process: ...
     def __next__(self) -> ProcessEvent: ...
     def next_event(self, timeout: float | None = None) -> ProcessEvent | None:
@@ -700,18 +668,9 @@ class Process:
         """Sends `signal` to the process."""
 
 @final
-class Pod:
+class Pod(_Handle):
     """A pod (Podman); closing the object leaves the pod."""
 
-    def close(self) -> None:
-        """Closes the handle; later calls do nothing."""
-
-    @property
-    def closed(self) -> bool:
-        """Whether close() was called."""
-
-    def __enter__(self) -> Self: ...
-    def __exit__(self, *_exc: object) -> Literal[False]: ...
     @property
     def id(self) -> str:
         """The pod's ID."""
@@ -738,18 +697,9 @@ class Pod:
         """Removes the pod with its containers; a running pod needs `force`."""
 
 @final
-class Stream(Generic[_T_co]):
+class Stream(_Handle, Generic[_T_co]):
     """Items of one stream, read in order; closing it cancels its work."""
 
-    def close(self) -> None:
-        """Closes the handle; later calls do nothing."""
-
-    @property
-    def closed(self) -> bool:
-        """Whether close() was called."""
-
-    def __enter__(self) -> Self: ...
-    def __exit__(self, *_exc: object) -> Literal[False]: ...
     def __iter__(self) -> Stream[_T_co]: ...
     def __next__(self) -> _T_co: ...
     @classmethod
@@ -761,18 +711,9 @@ class Stream(Generic[_T_co]):
         """For FileSystem.scan(): do not descend into the directory just returned."""
 
 @final
-class FileSystem:
+class FileSystem(_Handle):
     """A read-only filesystem: an image's, a layer's or a container's."""
 
-    def close(self) -> None:
-        """Closes the handle; later calls do nothing."""
-
-    @property
-    def closed(self) -> bool:
-        """Whether close() was called."""
-
-    def __enter__(self) -> Self: ...
-    def __exit__(self, *_exc: object) -> Literal[False]: ...
     def stat(self, path: str) -> StatResult:
         """The metadata of `path`, symlinks followed."""
 
@@ -819,18 +760,9 @@ class FileSystem:
         """Every entry below `root`, depth first, in one library call."""
 
 @final
-class RawFile:
+class RawFile(_Handle):
     """An open file: the handle under berth.File (internal)."""
 
-    def close(self) -> None:
-        """Closes the handle; later calls do nothing."""
-
-    @property
-    def closed(self) -> bool:
-        """Whether close() was called."""
-
-    def __enter__(self) -> Self: ...
-    def __exit__(self, *_exc: object) -> Literal[False]: ...
     def readinto(self, buffer: Buffer) -> int:
         """Reads into `buffer` at the file position; 0 at the end of the file."""
 

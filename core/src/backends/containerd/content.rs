@@ -61,7 +61,7 @@ impl BlobSource for ContentBlob {
             return Ok(0);
         }
         let want = (buf.len() as u64).min(self.size - offset);
-        let data = crate::io::block(read_range(self.client.clone(), self.digest.clone(), offset, want))?;
+        let data = crate::io::block(read_range(self.client.clone(), self.digest.clone(), offset, want), None)?;
         let n = data.len().min(buf.len());
         buf[..n].copy_from_slice(&data[..n]);
         Ok(n)

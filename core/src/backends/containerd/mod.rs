@@ -98,13 +98,16 @@ pub fn address_endpoint(kind: RuntimeKind, address: &str) -> String {
 pub fn namespaces_of(endpoint: &str) -> Vec<String> {
     let Ok(e) = Endpoint::parse(endpoint) else { return Vec::new() };
     let Ok(rt) = ContainerdRuntime::open(e, &ConnectOptions::default()) else { return Vec::new() };
-    crate::io::block(async move {
-        Ok(tokio::time::timeout(std::time::Duration::from_secs(1), rt.namespaces())
-            .await
-            .ok()
-            .and_then(|r| r.ok())
-            .unwrap_or_default())
-    })
+    crate::io::block(
+        async move {
+            Ok(tokio::time::timeout(std::time::Duration::from_secs(1), rt.namespaces())
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .unwrap_or_default())
+        },
+        None,
+    )
     .unwrap_or_default()
 }
 
