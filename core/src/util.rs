@@ -60,6 +60,7 @@ pub fn rfc3339(secs: i64, nanos: u32) -> String {
 #[cfg(test)]
 mod tests {
     #[test]
+    #[cfg(any(feature = "containerd", feature = "docker"))]
     fn dates() {
         assert_eq!(super::rfc3339(0, 0), "1970-01-01T00:00:00.000000000Z");
         assert_eq!(super::rfc3339(1_700_000_000, 5), "2023-11-14T22:13:20.000000005Z");
