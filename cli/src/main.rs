@@ -22,26 +22,21 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use berth_core::container::Container;
+use berth_core::error::{io_error_kind, KINDS};
 use berth_core::fs::{FileSystem, Walker};
 use berth_core::{need, ConnectOptions, Error, ErrorKind, Image, Runtime};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use sha2::{Digest as _, Sha256};
 
 use output::Out;
 
+/// The help's last lines, before the exit codes (read from berth-core's list of kinds).
+const ENDPOINTS: &str = "ENDPOINTS: oci:///layout-dir, oci-archive:///x.tar, docker-archive:///x.tar (relative paths: \
+                         oci-archive://dir/x.tar), containerd:///run/containerd/containerd.sock[?namespace=NS], \
+                         docker:///var/run/docker.sock, podman:///run/podman/podman.sock.";
+
 #[derive(Parser)]
-#[command(
-    name = "berth",
-    version,
-    about = "Read container images and talk to container runtimes",
-    after_help = "ENDPOINTS: oci:///layout-dir, oci-archive:///x.tar, docker-archive:///x.tar \
-                  (relative paths: oci-archive://dir/x.tar), \
-                  containerd:///run/containerd/containerd.sock[?namespace=NS], \
-                  docker:///var/run/docker.sock, podman:///run/podman/podman.sock.\n\
-                  EXIT CODES: 0 ok, 1 internal, 2 usage, 3 not found, 4 invalid argument, \
-                  5 ambiguous, 6 not supported, 7 unavailable, 8 permission denied, 9 timeout, \
-                  10 corrupt, 11 conflict, 12 already exists, 13 i/o, 14 cancelled."
-)]
+#[command(name = "berth", version, about = "Read container images and talk to container runtimes")]
 struct Cli {
     /// The endpoint to use (default: $BERTH_RUNTIME, else the first runtime detected).
     #[arg(long, short = 'r', global = true, env = "BERTH_RUNTIME")]
@@ -206,7 +201,7 @@ struct View {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_command_line();
     let mut out = Out::new(cli.json);
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -217,7 +212,9 @@ fn main() -> ExitCode {
     match result.and_then(|code| flushed.map(|()| code)) {
         Ok(code) => ExitCode::from(code),
         // A closed stdout (`berth ls -R x | head`) is the reader's choice, not an error.
-        Err(e) if e.kind() == ErrorKind::Io && e.message().contains("Broken pipe") => ExitCode::SUCCESS,
+        Err(e) if e.kind() == ErrorKind::Io && io_error_kind(&e) == Some(io::ErrorKind::BrokenPipe) => {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             report(&e, cli.json);
             ExitCode::from(exit_code(e.kind()))
@@ -237,23 +234,21 @@ pub(crate) fn report(e: &Error, json: bool) {
     }
 }
 
-/// One exit code per error kind; 2 is clap's for usage errors.
+/// One exit code per error kind, from berth-core's list of kinds; 2 is clap's for usage
+/// errors.
 pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
-    match kind {
-        ErrorKind::Internal => 1,
-        ErrorKind::NotFound => 3,
-        ErrorKind::InvalidArgument => 4,
-        ErrorKind::Ambiguous => 5,
-        ErrorKind::NotSupported => 6,
-        ErrorKind::Unavailable => 7,
-        ErrorKind::PermissionDenied => 8,
-        ErrorKind::Timeout => 9,
-        ErrorKind::Corrupt => 10,
-        ErrorKind::Conflict => 11,
-        ErrorKind::AlreadyExists => 12,
-        ErrorKind::Io => 13,
-        ErrorKind::Cancelled => 14,
-    }
+    kind.spec().exit_code
+}
+
+/// The command line, with a help that ends with every exit code.
+fn parse_command_line() -> Cli {
+    let mut codes: Vec<(u8, &str)> = KINDS.iter().map(|k| (k.exit_code, k.name)).collect();
+    codes.extend([(0, "ok"), (2, "usage")]);
+    codes.sort();
+    let codes: Vec<String> = codes.iter().map(|(code, name)| format!("{code} {name}")).collect();
+    let help = format!("{ENDPOINTS}\nEXIT CODES: {}.", codes.join(", "));
+    let matches = Cli::command().after_help(help).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 /// Failures of a command with several targets (`rm A B C`): each is reported when it

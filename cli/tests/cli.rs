@@ -1,7 +1,7 @@
 //! The CLI's contract with scripts: output shapes, exit codes and stderr messages.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use berth_tests::{sha256_hex, ImageSpec, Store, TarBuilder};
 use serde_json::Value;
@@ -125,6 +125,15 @@ fn exit_codes_and_messages() {
 }
 
 #[test]
+fn the_help_gives_the_exit_code_of_every_error_kind() {
+    let help = ok(&["--help"]);
+    assert!(help.contains("EXIT CODES: 0 ok, 1 internal, 2 usage, 3 not_found, 4 invalid_argument,"), "{help}");
+    for k in berth_core::error::KINDS {
+        assert!(help.contains(&format!(" {} {}", k.exit_code, k.name)), "{k:?} missing in {help}");
+    }
+}
+
+#[test]
 fn ambiguous_and_corrupt_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     let layer = TarBuilder::new().file("f", b"x").finish();
@@ -149,6 +158,33 @@ fn ambiguous_and_corrupt_exit_codes() {
     std::fs::write(&blob, bytes).unwrap();
     let out = berth(&["-r", &ep, "ls", "b.example/app:1"]);
     assert_eq!(out.status.code(), Some(10), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_closed_stdout_is_no_error_but_a_full_one_is() {
+    // 1 MiB: more than a pipe holds, so berth is still writing when its reader is gone.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::new();
+    store.add_image(&ImageSpec::new("big:1").layer_plain(TarBuilder::new().file("big", &[b'x'; 1 << 20]).finish()));
+    store.write_dir(dir.path());
+    let ep = format!("oci://{}", dir.path().display());
+    let cat = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_berth"));
+        c.env_remove("BERTH_RUNTIME").args(["-r", &ep, "cat", "big:1", "/big"]).stderr(Stdio::piped());
+        c
+    };
+    // `berth cat ... | head -c 0`: the reader closes at once; berth meets EPIPE.
+    let mut child = cat().stdout(Stdio::piped()).spawn().unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Any other failure to write is an error: a full disk (ENOSPC) exits 13, io.
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let out = cat().stdout(full).output().unwrap();
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(13), "{msg}");
+    assert!(msg.starts_with("berth: io: ") && msg.contains("ENOSPC"), "{msg}");
 }
 
 #[test]

@@ -2,78 +2,29 @@
 //!
 //! A message says what was asked, of what, and why: "open image \"alpine\" in
 //! oci-archive:///x.tar: no image matches". Bindings map [`ErrorKind`] one to one onto
-//! their own status codes and exception classes, so the kinds never change meaning.
+//! their own status codes and exception classes, all read from one list ([`KINDS`]),
+//! so the kinds never change meaning. Code that must tell failures apart decides on the
+//! kind, or on the typed error underneath ([`std::error::Error::source`]), never on the
+//! message, which is for people.
 
 use std::fmt;
 use std::io;
+use std::sync::Arc;
 
-/// What went wrong, independent of the backend that noticed it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorKind {
-    /// The named image, container, file or blob does not exist.
-    NotFound,
-    /// Something with that name already exists.
-    AlreadyExists,
-    /// The caller passed something malformed (a bad reference, endpoint or path).
-    InvalidArgument,
-    /// A pattern matched more than one object where one was needed.
-    Ambiguous,
-    /// The backend does not offer this operation.
-    NotSupported,
-    /// The endpoint could not be reached (daemon down, socket missing).
-    Unavailable,
-    /// The caller may not do this.
-    PermissionDenied,
-    /// The operation did not finish in time.
-    Timeout,
-    /// The operation was cancelled by the caller.
-    Cancelled,
-    /// The object is in the wrong state for this operation.
-    Conflict,
-    /// An operating-system I/O error.
-    Io,
-    /// Data failed a check: bad digest, bad tar, bad JSON, wrong media type.
-    Corrupt,
-    /// A bug in berth.
-    Internal,
-}
+mod kinds;
+
+pub use kinds::{ErrorKind, KindSpec, KINDS};
 
 impl ErrorKind {
-    /// Every kind, in a fixed order (bindings generate their tables from it).
-    pub const ALL: [ErrorKind; 13] = [
-        ErrorKind::NotFound,
-        ErrorKind::AlreadyExists,
-        ErrorKind::InvalidArgument,
-        ErrorKind::Ambiguous,
-        ErrorKind::NotSupported,
-        ErrorKind::Unavailable,
-        ErrorKind::PermissionDenied,
-        ErrorKind::Timeout,
-        ErrorKind::Cancelled,
-        ErrorKind::Conflict,
-        ErrorKind::Io,
-        ErrorKind::Corrupt,
-        ErrorKind::Internal,
-    ];
+    /// The kind's row in [`KINDS`]: its names and numbers.
+    pub fn spec(self) -> &'static KindSpec {
+        // The table lists the variants in their order, so a variant is its index.
+        &KINDS[self as usize]
+    }
 
     /// A stable snake_case name ("not_found"), used in JSON output and by bindings.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::NotFound => "not_found",
-            ErrorKind::AlreadyExists => "already_exists",
-            ErrorKind::InvalidArgument => "invalid_argument",
-            ErrorKind::Ambiguous => "ambiguous",
-            ErrorKind::NotSupported => "not_supported",
-            ErrorKind::Unavailable => "unavailable",
-            ErrorKind::PermissionDenied => "permission_denied",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Cancelled => "cancelled",
-            ErrorKind::Conflict => "conflict",
-            ErrorKind::Io => "io",
-            ErrorKind::Corrupt => "corrupt",
-            ErrorKind::Internal => "internal",
-        }
+        self.spec().name
     }
 }
 
@@ -83,12 +34,16 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// A berth error: a kind, a message, and for [`ErrorKind::Ambiguous`] the candidates.
+/// A berth error: a kind, a message, for [`ErrorKind::Ambiguous`] the candidates, and
+/// the error it was made from, if any (its `source()`).
 #[derive(Debug, Clone)]
 pub struct Error {
     kind: ErrorKind,
     message: String,
     candidates: Vec<String>,
+    /// The io, gRPC, HTTP, registry or JSON error underneath; shared, so that an Error
+    /// stays Clone (those errors are not).
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 /// The result type of every fallible berth call.
@@ -97,13 +52,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An error of `kind` with a complete message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), candidates: Vec::new() }
+        Error { kind, message: message.into(), candidates: Vec::new(), source: None }
     }
 
     /// An Ambiguous error naming what was asked and every candidate it matched.
     pub fn ambiguous(what: impl fmt::Display, candidates: Vec<String>) -> Self {
         let message = format!("{what}: matches {} objects: {}", candidates.len(), candidates.join(", "));
-        Error { kind: ErrorKind::Ambiguous, message, candidates }
+        Error { kind: ErrorKind::Ambiguous, message, candidates, source: None }
     }
 
     /// NotSupported, naming the backend that lacks the operation.
@@ -127,6 +82,13 @@ impl Error {
         Error::new(ErrorKind::Internal, message)
     }
 
+    /// Keeps `source`, the error this one was made from, as its `source()`; the message
+    /// is unchanged (it already says what the source said).
+    pub fn with_source(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        self.source = Some(Arc::from(source.into()));
+        self
+    }
+
     /// Converts an I/O error met while doing `what`, keeping its meaning where a kind fits.
     pub fn io(what: impl fmt::Display, err: io::Error) -> Self {
         let kind = match err.kind() {
@@ -141,7 +103,10 @@ impl Error {
         };
         // A berth Error carried inside an io::Error (from our own Read impls) keeps its kind.
         if let Some(inner) = err.get_ref().and_then(|e| e.downcast_ref::<Error>()) {
-            return Error::new(inner.kind, format!("{what}: {}", inner.message));
+            return Error {
+                source: inner.source.clone(),
+                ..Error::new(inner.kind, format!("{what}: {}", inner.message))
+            };
         }
         // A full disk or quota is named by its errno too, so that it is plain (and
         // greppable) whatever the locale's words for it.
@@ -150,33 +115,38 @@ impl Error {
             Some(libc::EDQUOT) => " [EDQUOT: the disk quota is exhausted]",
             _ => "",
         };
-        Error::new(kind, format!("{what}: {err}{errno}"))
+        Error::new(kind, format!("{what}: {err}{errno}")).with_source(err)
     }
 
     /// The error of a connection to `endpoint` that failed with `cause` while doing
     /// `what`: PermissionDenied when the OS refused to open the socket (its owner,
-    /// group or mode leaves this user out), else Unavailable with `hint`.
+    /// group or mode leaves this user out), else Unavailable with `hint`. The cause is
+    /// kept as the source.
     pub fn unreachable(
         what: impl fmt::Display,
         endpoint: impl fmt::Display,
-        cause: &(dyn std::error::Error + 'static),
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
         hint: &str,
     ) -> Self {
-        if io_error_kind(cause) == Some(io::ErrorKind::PermissionDenied) {
-            return Error::new(
+        let cause = cause.into();
+        let err: &(dyn std::error::Error + 'static) = &*cause;
+        let e = if io_error_kind(err) == Some(io::ErrorKind::PermissionDenied) {
+            Error::new(
                 ErrorKind::PermissionDenied,
                 format!(
                     "{what}: {endpoint}: permission denied opening its socket: {} (run as a user the socket's \
                      owner, group or mode lets in)",
-                    innermost(cause)
+                    innermost(err)
                 ),
-            );
-        }
-        // The wrappers' words ("client error (Connect)") and the OS's under them
-        // ("Connection refused (os error 111)").
-        let inner = innermost(cause);
-        let why = if inner == cause.to_string() { inner } else { format!("{cause}: {inner}") };
-        Error::new(ErrorKind::Unavailable, format!("{what}: cannot reach {endpoint}: {why} ({hint})"))
+            )
+        } else {
+            // The wrappers' words ("client error (Connect)") and the OS's under them
+            // ("Connection refused (os error 111)").
+            let inner = innermost(err);
+            let why = if inner == err.to_string() { inner } else { format!("{err}: {inner}") };
+            Error::new(ErrorKind::Unavailable, format!("{what}: cannot reach {endpoint}: {why} ({hint})"))
+        };
+        e.with_source(cause)
     }
 
     /// The kind of error.
@@ -207,7 +177,11 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl From<Error> for io::Error {
     /// Lets berth errors travel through `std::io::Read` implementations unchanged.
@@ -255,5 +229,55 @@ pub trait ResultExt<T> {
 impl<T> ResultExt<T> for Result<T> {
     fn context(self, what: impl fmt::Display) -> Result<T> {
         self.map_err(|e| e.context(what))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    fn io_source(e: &Error) -> Option<io::ErrorKind> {
+        e.source().and_then(|s| s.downcast_ref::<io::Error>()).map(io::Error::kind)
+    }
+
+    #[test]
+    fn an_io_error_is_kept_as_the_source_through_context() {
+        let e = Error::io("write to stdout", io::Error::from(io::ErrorKind::BrokenPipe)).context("ls /");
+        assert_eq!(e.kind(), ErrorKind::Io);
+        assert_eq!(io_source(&e), Some(io::ErrorKind::BrokenPipe));
+        assert_eq!(io_error_kind(&e), Some(io::ErrorKind::BrokenPipe));
+        // The message is as before: what was asked, then the OS's words.
+        assert!(e.message().starts_with("ls /: write to stdout: "), "{e}");
+        // A clone shares the source.
+        assert_eq!(io_source(&e.clone()), Some(io::ErrorKind::BrokenPipe));
+    }
+
+    #[test]
+    fn a_berth_error_carried_through_io_keeps_its_kind_and_source() {
+        let inner = Error::io("read layer", io::Error::from(io::ErrorKind::UnexpectedEof));
+        let e = Error::io("read file", io::Error::from(inner));
+        assert_eq!(e.kind(), ErrorKind::Corrupt);
+        assert_eq!(io_source(&e), Some(io::ErrorKind::UnexpectedEof));
+    }
+
+    #[test]
+    fn errors_made_without_a_cause_have_no_source() {
+        assert!(Error::not_found("image x").source().is_none());
+        assert!(Error::ambiguous("x", vec!["a".into(), "b".into()]).source().is_none());
+    }
+
+    #[test]
+    fn with_source_keeps_any_error_and_unreachable_keeps_its_cause() {
+        let json = serde_json::from_str::<serde_json::Value>("{").unwrap_err();
+        let e = Error::corrupt(format!("config: bad JSON: {json}")).with_source(json);
+        assert!(e.source().is_some_and(|s| s.is::<serde_json::Error>()));
+
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        let e = Error::unreachable("ping", "docker:///x.sock", refused, "is the daemon running?");
+        assert_eq!((e.kind(), io_source(&e)), (ErrorKind::Unavailable, Some(io::ErrorKind::ConnectionRefused)));
+        let denied = io::Error::from(io::ErrorKind::PermissionDenied);
+        let e = Error::unreachable("ping", "docker:///x.sock", denied, "is the daemon running?");
+        assert_eq!((e.kind(), io_source(&e)), (ErrorKind::PermissionDenied, Some(io::ErrorKind::PermissionDenied)));
     }
 }

@@ -140,8 +140,9 @@ impl Image {
     /// Layers that list the same blob (same digest, compression and size) share one index,
     /// so the blob is read once however many times the manifest names it.
     pub fn new(summary: ImageSummary, manifest: Value, config_bytes: Vec<u8>, mut layers: Vec<Layer>) -> Result<Image> {
-        let config: Value = serde_json::from_slice(&config_bytes)
-            .map_err(|e| Error::corrupt(format!("config of image {}: bad JSON: {e}", summary.describe())))?;
+        let config: Value = serde_json::from_slice(&config_bytes).map_err(|e| {
+            Error::corrupt(format!("config of image {}: bad JSON: {e}", summary.describe())).with_source(e)
+        })?;
         let mut first: HashMap<String, usize> = HashMap::new();
         for i in 0..layers.len() {
             let j = *first.entry(layers[i].blob_key()).or_insert(i);

@@ -14,6 +14,7 @@ mod image;
 mod pod;
 mod process;
 mod runtime;
+mod statuses;
 mod stream;
 
 use pyo3::prelude::*;
@@ -25,6 +26,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(runtime::version, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::abi_version, m)?)?;
     m.add_function(wrap_pyfunction!(runtime::status_string, m)?)?;
+    m.add_function(wrap_pyfunction!(statuses::status_table, m)?)?;
     m.add_class::<runtime::Runtime>()?;
     m.add_class::<image::Image>()?;
     m.add_class::<image::Layer>()?;

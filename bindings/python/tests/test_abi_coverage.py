@@ -48,3 +48,17 @@ def test_every_error_status_has_its_class_named_as_the_library_names_it() -> Non
         assert issubclass(cls, berth.Error)
         assert cls.status == status
         assert cls.kind == berth._native.status_string(status)
+
+
+def test_the_exception_classes_are_the_librarys_list_of_statuses() -> None:
+    """_errors.py writes the classes out (for mypy and readers); the library's list of
+    kinds decides their names, statuses and kinds."""
+    table = berth._native.status_table()
+    assert len(table) >= 16
+    assert {status for status, _, _ in table} == set(_BY_STATUS)
+    for status, kind, name in table:
+        cls = _BY_STATUS[status]
+        assert (cls.__name__, cls.status, cls.kind) == (name, status, kind)
+        assert getattr(berth, name) is cls and name in berth.__all__
+    # No class beside the list's.
+    assert set(berth.Error.__subclasses__()) == set(_BY_STATUS.values())

@@ -35,6 +35,7 @@ __all__ = [
     "version",
     "abi_version",
     "status_string",
+    "status_table",
     "Runtime",
     "Image",
     "Layer",
@@ -433,6 +434,9 @@ def abi_version() -> int:
 
 def status_string(status: int) -> str:
     """The library's name of a status ("not_found", ...): its exception's `kind`."""
+
+def status_table() -> list[tuple[int, str, str]]:
+    """Every error status of the library as (status, kind, exception class name)."""
 
 # Classes. Each holds one handle of the library: close() it, use it in a `with` block,
 # or leave it to the collector. What they share (one macro in bindings/python/src/

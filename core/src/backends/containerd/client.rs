@@ -109,7 +109,8 @@ impl Client {
 }
 
 /// containerd's status codes in berth's kinds; transport failures are Unavailable with a
-/// hint, since that is what a stopped or restarting daemon looks like.
+/// hint, since that is what a stopped or restarting daemon looks like. The status is
+/// the error's source.
 pub fn status_error(what: &str, status: Status) -> Error {
     // A socket this user may not open fails the dial like a stopped daemon would; the
     // OS's error under the transport error says which it was.
@@ -123,16 +124,16 @@ pub fn status_error(what: &str, status: Status) -> Error {
                  group or mode lets in)",
                 status.message()
             ),
-        );
+        )
+        .with_source(status);
     }
     // A status made on this side from a broken connection (containerd stopped or
-    // crashed under a call or a stream) carries the OS's error, or says so: Unavailable,
-    // as a daemon that cannot be reached is. Statuses containerd sends carry neither.
-    let message = status.message();
+    // crashed under a call or a stream) carries the error it was made from: the OS's,
+    // or the HTTP/2 or HTTP client's (tonic keeps it as the status's source).
+    // Unavailable, as a daemon that cannot be reached is. Statuses containerd sends
+    // come from its answer's headers and carry no source.
     let broken = crate::error::io_error_kind(&status).is_some()
-        || message.contains("transport error")
-        || message.contains("h2 protocol error")
-        || message.contains("error reading a body from connection");
+        || (matches!(status.code(), Code::Unknown | Code::Internal) && std::error::Error::source(&status).is_some());
     let kind = match status.code() {
         Code::Unknown | Code::Internal | Code::Cancelled if broken => ErrorKind::Unavailable,
         Code::NotFound => ErrorKind::NotFound,
@@ -158,5 +159,37 @@ pub fn status_error(what: &str, status: Status) -> Error {
     if kind == ErrorKind::Unavailable {
         message.push_str(" (is containerd running, and is the socket path right?)");
     }
-    Error::new(kind, message)
+    Error::new(kind, message).with_source(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error of the HTTP/2 client with no OS error under it (a reset stream).
+    #[derive(Debug)]
+    struct Reset;
+    impl std::fmt::Display for Reset {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("stream reset")
+        }
+    }
+    impl std::error::Error for Reset {}
+
+    #[test]
+    fn a_broken_connection_is_told_by_the_source_of_the_status_not_by_its_words() {
+        // Made on this side from a client error: Unavailable, whatever it says.
+        let e = status_error("list images", Status::from_error(Box::new(Reset)));
+        assert_eq!(e.kind(), ErrorKind::Unavailable, "{e}");
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(status_error("list images", Status::from_error(Box::new(reset))).kind(), ErrorKind::Unavailable);
+        // Sent by containerd (no source): its code decides, even if the words sound
+        // like a transport failure.
+        let e = status_error("list images", Status::new(Code::Unknown, "transport error"));
+        assert_eq!(e.kind(), ErrorKind::Internal, "{e}");
+        assert_eq!(status_error("x", Status::not_found("no such image")).kind(), ErrorKind::NotFound);
+        // The status is kept as the error's source.
+        let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<Status>());
+        assert_eq!(source.map(Status::code), Some(Code::Unknown));
+    }
 }

@@ -98,7 +98,8 @@ pub async fn create(client: &Client, settings: &Settings, options: CreateOptions
     if id.is_empty() || id.len() > 76 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
         return Err(Error::invalid(format!("container name {id:?}: use 1-76 letters, digits, '.', '_' or '-'")));
     }
-    let config: Value = serde_json::from_slice(&image.config_bytes).map_err(|e| Error::corrupt(e.to_string()))?;
+    let config: Value =
+        serde_json::from_slice(&image.config_bytes).map_err(|e| Error::corrupt(e.to_string()).with_source(e))?;
     let spec = spec::runtime_spec(&id, &client.namespace, &options, &config)?;
     let parent = chain_id(image.config.rootfs().diff_ids())
         .ok_or_else(|| Error::invalid(format!("image {}: has no layers", image.name)))?;

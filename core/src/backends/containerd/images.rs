@@ -30,7 +30,7 @@ pub struct Resolved {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| Error::corrupt(format!("{what}: bad JSON: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| Error::corrupt(format!("{what}: bad JSON: {e}")).with_source(e))
 }
 
 fn digest_of(d: &Descriptor, what: &str) -> Result<Digest> {

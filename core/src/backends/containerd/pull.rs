@@ -33,14 +33,18 @@ fn registry_error(what: &str, e: oci_client::errors::OciDistributionError) -> Er
         E::AuthenticationFailure(_) | E::UnauthorizedError { .. } => ErrorKind::PermissionDenied,
         E::ImageManifestNotFoundError(_) => ErrorKind::NotFound,
         E::RequestError(r) if r.is_connect() || r.is_timeout() => ErrorKind::Unavailable,
-        E::RegistryError { envelope, .. }
-            if envelope.errors.iter().any(|x| format!("{:?}", x.code).contains("Unknown")) =>
-        {
+        E::RegistryError { envelope, .. } if envelope.errors.iter().any(|x| names_the_unknown(&x.code)) => {
             ErrorKind::NotFound
         }
         _ => ErrorKind::Io,
     };
-    Error::new(kind, format!("{what}: {e}"))
+    Error::new(kind, format!("{what}: {e}")).with_source(e)
+}
+
+/// The registry's codes for a repository, manifest or blob it does not have.
+fn names_the_unknown(code: &oci_client::errors::OciErrorCode) -> bool {
+    use oci_client::errors::OciErrorCode as C;
+    matches!(code, C::BlobUnknown | C::BlobUploadUnknown | C::ManifestBlobUnknown | C::ManifestUnknown | C::NameUnknown)
 }
 
 /// A blob download that broke off: the registry's connection ended (or failed) after
@@ -176,15 +180,15 @@ async fn pull_leased(
     let (top_bytes, top_digest) = session.manifest(&session.reference).await?;
     let top: Digest = top_digest.parse()?;
     verify_bytes(&top, &top_bytes, &format!("manifest of {name}"))?;
-    let top_json: serde_json::Value =
-        serde_json::from_slice(&top_bytes).map_err(|e| Error::corrupt(format!("manifest of {name}: {e}")))?;
+    let top_json: serde_json::Value = serde_json::from_slice(&top_bytes)
+        .map_err(|e| Error::corrupt(format!("manifest of {name}: {e}")).with_source(e))?;
     let top_type = top_json.get("mediaType").and_then(|v| v.as_str()).unwrap_or("").to_string();
     let is_index = top_json.get("manifests").is_some();
 
     // The platform's manifest, whether the reference names an index or a manifest.
     let (manifest_bytes, manifest_digest, manifest_type) = if is_index {
-        let index: ImageIndex =
-            serde_json::from_slice(&top_bytes).map_err(|e| Error::corrupt(format!("index of {name}: {e}")))?;
+        let index: ImageIndex = serde_json::from_slice(&top_bytes)
+            .map_err(|e| Error::corrupt(format!("index of {name}: {e}")).with_source(e))?;
         let chosen = choose_platform(index.manifests(), platform)
             .ok_or_else(|| Error::not_found(format!("image {name}: the index has no manifest for {platform}")))?;
         let d = chosen.digest().to_string();
@@ -194,13 +198,13 @@ async fn pull_leased(
     } else {
         (top_bytes.clone(), top_digest.clone(), top_type.clone())
     };
-    let manifest: ImageManifest =
-        serde_json::from_slice(&manifest_bytes).map_err(|e| Error::corrupt(format!("manifest of {name}: {e}")))?;
+    let manifest: ImageManifest = serde_json::from_slice(&manifest_bytes)
+        .map_err(|e| Error::corrupt(format!("manifest of {name}: {e}")).with_source(e))?;
     let config_digest = manifest.config().digest().to_string();
     session.blob(c, &config_digest, manifest.config().size(), HashMap::new(), progress).await?;
     let config_bytes = read_blob(c, &config_digest.parse()?, &format!("config of {name}")).await?;
     let image_config: ImageConfiguration =
-        serde_json::from_slice(&config_bytes).map_err(|e| Error::corrupt(format!("config of {name}: {e}")))?;
+        serde_json::from_slice(&config_bytes).map_err(|e| Error::corrupt(format!("config of {name}: {e}")).with_source(e))?;
 
     // Layers, in parallel: each is its own stream with its own progress.
     let layer_digests: Vec<String> = manifest.layers().iter().map(|l| l.digest().to_string()).collect();
@@ -251,4 +255,28 @@ async fn pull_leased(
         })
         .collect();
     store::unpack(c, snapshotter, &config_digest, layers, progress.clone()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(codes: &str) -> Error {
+        let doc = format!(r#"{{"errors": [{{"code": {codes}, "message": "as the registry put it"}}]}}"#);
+        let envelope = serde_json::from_str(&doc).unwrap();
+        registry_error("pull x", oci_client::errors::OciDistributionError::RegistryError { envelope, url: "u".into() })
+    }
+
+    #[test]
+    fn a_registry_that_does_not_know_the_name_answers_not_found_by_its_code() {
+        for code in ["MANIFEST_UNKNOWN", "NAME_UNKNOWN", "BLOB_UNKNOWN"] {
+            assert_eq!(answered(&format!("{code:?}")).kind(), ErrorKind::NotFound, "{code}");
+        }
+        // Other codes, and codes the client does not know, are not NotFound.
+        assert_eq!(answered(r#""DENIED""#).kind(), ErrorKind::Io);
+        assert_eq!(answered(r#""SOMETHING_UNKNOWN""#).kind(), ErrorKind::Io);
+        // The registry's error is kept as the source.
+        let e = answered(r#""NAME_UNKNOWN""#);
+        assert!(std::error::Error::source(&e).is_some_and(|s| s.is::<oci_client::errors::OciDistributionError>()));
+    }
 }

@@ -97,12 +97,13 @@ impl Client {
         d.map_err(|e| self.error("connect", e))
     }
 
-    /// Maps a bollard failure of `what` to a berth error naming the endpoint.
+    /// Maps a bollard failure of `what` to a berth error naming the endpoint; the
+    /// bollard error is its source.
     pub fn error(&self, what: impl std::fmt::Display, e: bollard::errors::Error) -> Error {
         use bollard::errors::Error as B;
-        match e {
+        let mapped = match &e {
             B::DockerResponseServerError { status_code, message } => {
-                let kind = kind_of_status(status_code, &message);
+                let kind = kind_of_status(*status_code, message);
                 Error::new(kind, format!("{what}: {}", message.trim()))
             }
             B::RequestTimeoutError => {
@@ -115,15 +116,16 @@ impl Client {
                 Error::new(ErrorKind::Internal, format!("{what}: unexpected answer from {}: {err}", self.endpoint))
             }
             B::DockerStreamError { error } => {
-                let kind = kind_of_message(&error).unwrap_or(ErrorKind::Internal);
+                let kind = kind_of_message(error).unwrap_or(ErrorKind::Internal);
                 Error::new(kind, format!("{what}: {error}"))
             }
             B::SocketNotFoundError(path) => Error::new(
                 ErrorKind::Unavailable,
                 format!("{what}: {}: no socket at {path} (is the daemon running?)", self.endpoint),
             ),
-            other => Error::unreachable(what, &self.endpoint, &other, "is the daemon running?"),
-        }
+            _ => return Error::unreachable(what, &self.endpoint, e, "is the daemon running?"),
+        };
+        mapped.with_source(e)
     }
 }
 

@@ -352,11 +352,20 @@ pub async fn open(s: &Arc<Shared>, pattern: &str) -> Result<DockerContainer> {
         Ok(i) => Ok(DockerContainer { shared: s.clone(), id: i.id.unwrap_or_else(|| pattern.to_string()) }),
         Err(e) => {
             let e = s.client.error(format!("container {pattern:?} on {}", s.client.endpoint), e);
-            if e.message().contains("multiple") {
-                // "multiple IDs found with provided prefix": list them.
-                let all = list(s, &[]).await?;
-                let ids = all.into_iter().filter(|c| c.id.starts_with(pattern)).map(|c| c.id).collect();
-                return Err(Error::ambiguous(format!("container {pattern:?}"), ids));
+            // A prefix of several IDs is refused with a status that does not say so
+            // (Docker: 500, or 400 in later versions; Podman: 404), only words do: the
+            // listing decides instead.
+            let may_be_ambiguous =
+                matches!(e.kind(), ErrorKind::NotFound | ErrorKind::InvalidArgument | ErrorKind::Internal)
+                    && pattern.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if may_be_ambiguous {
+                if let Ok(all) = list(s, &[]).await {
+                    let ids: Vec<String> =
+                        all.into_iter().filter(|c| c.id.starts_with(pattern)).map(|c| c.id).collect();
+                    if ids.len() > 1 {
+                        return Err(Error::ambiguous(format!("container {pattern:?}"), ids));
+                    }
+                }
             }
             Err(e)
         }

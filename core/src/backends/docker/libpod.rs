@@ -34,7 +34,7 @@ impl Libpod {
     pub async fn call(&self, what: &str, method: http::Method, path: &str, body: Option<&Value>) -> Result<Value> {
         let res = self.send(what, method, path, body, None).await?;
         let status = res.status().as_u16();
-        let bytes = res.into_body().collect().await.map_err(|e| self.unavailable(what, &e.to_string()))?.to_bytes();
+        let bytes = res.into_body().collect().await.map_err(|e| self.unavailable(what, e))?.to_bytes();
         if status >= 300 {
             return Err(self.failure(what, status, &bytes));
         }
@@ -61,7 +61,7 @@ impl Libpod {
         };
         let res = self.send(what, method, path, None, header).await?;
         let status = res.status().as_u16();
-        let bytes = res.into_body().collect().await.map_err(|e| self.unavailable(what, &e.to_string()))?.to_bytes();
+        let bytes = res.into_body().collect().await.map_err(|e| self.unavailable(what, e))?.to_bytes();
         if status >= 300 {
             return Err(self.failure(what, status, &bytes));
         }
@@ -92,18 +92,18 @@ impl Libpod {
             builder = builder.header("X-Registry-Auth", a);
         }
         let req = builder.body(Full::new(payload)).map_err(|e| Error::invalid(format!("{what}: {e}")))?;
-        self.connect(what).await?.send_request(req).await.map_err(|e| self.unavailable(what, &e.to_string()))
+        self.connect(what).await?.send_request(req).await.map_err(|e| self.unavailable(what, e))
     }
 
     /// A new HTTP/1.1 connection to the daemon.
     async fn connect(&self, what: &str) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>> {
         match &self.address {
             Address::Unix(p) => {
-                let s = tokio::net::UnixStream::connect(p).await.map_err(|e| self.unreachable(what, &e))?;
+                let s = tokio::net::UnixStream::connect(p).await.map_err(|e| self.unreachable(what, e))?;
                 self.handshake(what, s).await
             }
             Address::Tcp(hp) => {
-                let s = tokio::net::TcpStream::connect(hp).await.map_err(|e| self.unreachable(what, &e))?;
+                let s = tokio::net::TcpStream::connect(hp).await.map_err(|e| self.unreachable(what, e))?;
                 self.handshake(what, s).await
             }
             Address::Tls(..) => Err(Error::not_supported(
@@ -117,9 +117,8 @@ impl Libpod {
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
     {
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| self.unavailable(what, &e.to_string()))?;
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| self.unavailable(what, e))?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -137,23 +136,24 @@ impl Libpod {
             .header(http::header::HOST, "d")
             .body(Full::new(Bytes::new()))
             .map_err(|e| Error::internal(format!("{what}: {e}")))?;
-        let res =
-            self.connect(what).await?.send_request(req).await.map_err(|e| self.unavailable(what, &e.to_string()))?;
+        let res = self.connect(what).await?.send_request(req).await.map_err(|e| self.unavailable(what, e))?;
         let version = res.headers().get("api-version").and_then(|v| v.to_str().ok()).map(str::to_string);
         Ok(version)
     }
 
     /// A failed connect: PermissionDenied for a socket this user may not open, else
     /// Unavailable.
-    fn unreachable(&self, what: &str, e: &std::io::Error) -> Error {
+    fn unreachable(&self, what: &str, e: std::io::Error) -> Error {
         Error::unreachable(what, &self.endpoint, e, "is the daemon running?")
     }
 
-    fn unavailable(&self, what: &str, why: &str) -> Error {
+    /// A connection that failed after it was made (the HTTP client's error is kept).
+    fn unavailable(&self, what: &str, e: hyper::Error) -> Error {
         Error::new(
             ErrorKind::Unavailable,
-            format!("{what}: cannot reach {}: {why} (is the daemon running?)", self.endpoint),
+            format!("{what}: cannot reach {}: {e} (is the daemon running?)", self.endpoint),
         )
+        .with_source(e)
     }
 
     /// The error of a failed call: libpod answers `{"cause": ..., "message": ..., "response": N}`.

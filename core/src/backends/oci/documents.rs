@@ -9,7 +9,7 @@ use crate::model::{ImageSummary, Platform};
 
 /// Parses a JSON document, turning any failure into Corrupt naming `what`.
 pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| Error::corrupt(format!("{what}: bad JSON: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| Error::corrupt(format!("{what}: bad JSON: {e}")).with_source(e))
 }
 
 /// The parts of a summary that come from the config.

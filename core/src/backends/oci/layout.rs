@@ -213,6 +213,6 @@ pub fn open(files: &Files, found: &FoundManifest) -> Result<Image> {
         layers.push(Layer::from_descriptor(digest, d.media_type().to_string(), d.size(), &diff_ids[i], source, what)?);
     }
     let manifest_json: Value =
-        serde_json::from_slice(&manifest_bytes).map_err(|e| Error::corrupt(format!("{what}: {e}")))?;
+        serde_json::from_slice(&manifest_bytes).map_err(|e| Error::corrupt(format!("{what}: {e}")).with_source(e))?;
     Image::new(found.summary.clone(), manifest_json, config_bytes, layers)
 }
