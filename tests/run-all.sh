@@ -63,6 +63,10 @@ harness_install_packages gcc g++ libc6-dev pkg-config valgrind make python3 pyth
 
 # bindings/python is built by maturin (below), which makes it a Python extension module;
 # cargo alone would link it against libpython.
+# The module rule of docs/architecture.md: no module imports one that imports it back.
+phase "module cycles (core, ffi)"
+python3 tests/module_cycles.py core ffi
+
 phase "build (release, once)"
 cargo build --release --locked --workspace --exclude berth-python --all-targets
 

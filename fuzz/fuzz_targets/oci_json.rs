@@ -1,4 +1,4 @@
-//! Manifest, index and config JSON (core/src/oci/): an image store written to a temp
+//! Manifest, index and config JSON (core/src/backends/oci/): an image store written to a temp
 //! directory from the fuzzed documents (see `berth_fuzz::store` for the layout and the
 //! digest placeholders), opened as `oci://`; then list, open every image by ID and by
 //! each of its names, inspect it, index its layers and read its filesystem. A first
@@ -33,12 +33,12 @@ fuzz_target!(|data: &[u8]| {
     let endpoint = format!("oci://{}", dir.path().display());
     let Some(rt) = allowed(
         "connect",
-        berth_core::io::block(async move { berth_core::connect(Some(&endpoint), Default::default()).await }),
+        berth_core::io::block(async move { berth_core::connect(Some(&endpoint), Default::default()).await }, None),
     ) else {
         return;
     };
     let lister = rt.clone();
-    let Some(images) = allowed("list", berth_core::io::block(async move { lister.list_images().await })) else {
+    let Some(images) = allowed("list", berth_core::io::block(async move { lister.list_images().await }, None)) else {
         return;
     };
     for summary in images.iter().take(MAX_IMAGES) {
@@ -47,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
         for pattern in patterns {
             let opener = rt.clone();
             let p = pattern.clone();
-            let Some(image) = allowed("open", berth_core::io::block(async move { opener.open_image(&p).await })) else {
+            let Some(image) = allowed("open", berth_core::io::block(async move { opener.open_image(&p).await }, None)) else {
                 continue;
             };
             let doc = image.inspect();

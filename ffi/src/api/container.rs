@@ -198,7 +198,7 @@ pub fn exec(c: Handle<Container>, options: ExecOptions) -> Pending<Handle<Exec>>
 pub fn attach(c: Handle<Container>) -> Pending<Handle<Exec>> {
     with(c, |o| {
         let timeout = o.timeout;
-        o.call(timeout, |c| async move { c.attach().await }).then(move |s| Exec::insert(s, timeout))
+        o.call(timeout, |c| async move { berth_core::need(c.attacher(), c.kind(), "attaching to a container")?.attach().await }).then(move |s| Exec::insert(s, timeout))
     })
 }
 
@@ -251,13 +251,13 @@ where
 
 /// The container's log, as a stream of `{"stream", "data_base64"}` items.
 pub fn logs(c: Handle<Container>, options: LogOptions) -> Pending<Handle<Stream>> {
-    action(c, |c| async move { c.logs(options).await }).then(mapped_stream::<LogChunk, LogItem>)
+    action(c, |c| async move { berth_core::need(c.logs(), c.kind(), "container logs")?.read(options).await }).then(mapped_stream::<LogChunk, LogItem>)
 }
 
 /// The container's resource use, as a stream of stats documents: one sample, or with
 /// `stream` one about every second until the stream is closed.
 pub fn stats(c: Handle<Container>, stream: bool) -> Pending<Handle<Stream>> {
-    action(c, move |c| async move { c.stats(stream).await })
+    action(c, move |c| async move { berth_core::need(c.stats(), c.kind(), "container stats")?.read(stream).await })
         .then(|samples| Stream::insert(ChannelSource::new(samples, Vec::new())))
 }
 
@@ -265,7 +265,7 @@ pub fn stats(c: Handle<Container>, stream: bool) -> Pending<Handle<Stream>> {
 pub fn rename(c: Handle<Container>, new_name: &str) -> Pending<()> {
     Pending::start(|| {
         let new_name = name(new_name, "name")?.to_string();
-        Ok(action(c, |c| async move { c.rename(&new_name).await }))
+        Ok(action(c, |c| async move { berth_core::need(c.renamer(), c.kind(), "renaming containers")?.rename(&new_name).await }))
     })
 }
 
@@ -273,13 +273,13 @@ pub fn rename(c: Handle<Container>, new_name: &str) -> Pending<()> {
 pub fn export(c: Handle<Container>, path: &str) -> Pending<()> {
     Pending::start(|| {
         let path = PathBuf::from(name(path, "path")?);
-        Ok(action(c, |c| async move { c.export(&path).await }))
+        Ok(action(c, |c| async move { berth_core::need(c.archiver(), c.kind(), "exporting containers")?.export(&path).await }))
     })
 }
 
 /// Makes an image of the container; the new image's ID.
 pub fn commit(c: Handle<Container>, options: CommitOptions) -> Pending<String> {
-    action(c, |c| async move { c.commit(options).await })
+    action(c, |c| async move { berth_core::need(c.committer(), c.kind(), "committing containers")?.commit(options).await })
 }
 
 /// Writes `path` of the container (a file or a tree) as a tar to `dest` on this host.
@@ -287,7 +287,7 @@ pub fn archive(c: Handle<Container>, path: &str, dest: &str) -> Pending<()> {
     Pending::start(|| {
         let path = name(path, "path")?.to_string();
         let dest = PathBuf::from(name(dest, "dest")?);
-        Ok(action(c, |c| async move { c.archive(&path, &dest).await }))
+        Ok(action(c, |c| async move { berth_core::need(c.archiver(), c.kind(), "archives of container paths")?.archive(&path, &dest).await }))
     })
 }
 

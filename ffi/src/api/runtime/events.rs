@@ -67,7 +67,7 @@ pub fn pull(rt: Handle<Runtime>, reference: &str, options: PullOptions) -> Outco
     let inner = rt.get()?.rt.clone();
     progress_stream(
         "pull",
-        |progress| async move { inner.pull_image(&reference, options, Some(progress)).await },
+        |progress| async move { berth_core::need(inner.puller(), inner.kind(), "pulling images")?.pull(&reference, options, Some(progress)).await },
         |image| json!({ "status": "complete", "image": image }),
     )
 }
@@ -80,7 +80,7 @@ pub fn push(rt: Handle<Runtime>, reference: &str, options: PushOptions) -> Outco
     progress_stream(
         "push",
         move |progress| async move {
-            inner.push_image(&reference, options, Some(progress)).await?;
+            berth_core::need(inner.pusher(), inner.kind(), "pushing images")?.push(&reference, options, Some(progress)).await?;
             Ok(reference)
         },
         |reference| json!({ "status": "complete", "reference": reference }),
@@ -92,7 +92,7 @@ pub fn push(rt: Handle<Runtime>, reference: &str, options: PushOptions) -> Outco
 /// the subscription.
 pub fn events(rt: Handle<Runtime>, filters: Vec<String>) -> Pending<Handle<Stream>> {
     with(rt, |r| {
-        r.call(|rt| async move { rt.events(&filters).await })
+        r.call(|rt| async move { berth_core::need(rt.events(), rt.kind(), "events")?.subscribe(&filters).await })
             .then(|events| Stream::insert(ChannelSource::new(events, Vec::new())))
     })
 }

@@ -89,7 +89,7 @@ pub struct RuntimeInfo {
 /// The endpoint, kind, version (asked of the daemon) and capabilities of a runtime.
 pub fn info(rt: Handle<Runtime>) -> Pending<RuntimeInfo> {
     with(rt, |r| {
-        let (endpoint, kind, capabilities) = (r.rt.endpoint().to_string(), r.rt.kind(), r.rt.capabilities());
+        let (endpoint, kind, capabilities) = (r.rt.endpoint().to_string(), r.rt.kind(), Capabilities::of(&*r.rt));
         r.call(|rt| async move { rt.version().await })
             .then(move |version| Ok(RuntimeInfo { endpoint, kind, version, capabilities }))
     })

@@ -11,14 +11,14 @@ use crate::handle::Handle;
 
 /// The runtime's pods.
 pub fn list_pods(rt: Handle<Runtime>) -> Pending<Vec<PodSummary>> {
-    with(rt, |r| r.call(|rt| async move { rt.list_pods().await }))
+    with(rt, |r| r.call(|rt| async move { berth_core::need(rt.pods(), rt.kind(), "listing pods")?.list().await }))
 }
 
 /// Creates a pod (no container in it yet).
 pub fn create_pod(rt: Handle<Runtime>, options: PodOptions) -> Pending<Handle<Pod>> {
     with(rt, |r| {
         let timeout = r.timeout();
-        r.call(|rt| async move { rt.create_pod(options).await }).then(move |p| Pod::insert(p, timeout))
+        r.call(|rt| async move { berth_core::need(rt.pods(), rt.kind(), "creating pods")?.create(options).await }).then(move |p| Pod::insert(p, timeout))
     })
 }
 
@@ -28,7 +28,7 @@ pub fn open_pod(rt: Handle<Runtime>, pattern: &str) -> Pending<Handle<Pod>> {
         let pattern = name(pattern, "pattern")?.to_string();
         Ok(with(rt, |r| {
             let timeout = r.timeout();
-            r.call(|rt| async move { rt.open_pod(&pattern).await }).then(move |p| Pod::insert(p, timeout))
+            r.call(|rt| async move { berth_core::need(rt.pods(), rt.kind(), "opening pods")?.open(&pattern).await }).then(move |p| Pod::insert(p, timeout))
         }))
     })
 }

@@ -22,7 +22,7 @@ where
     let snapshotter = snapshotter.filter(|s| !s.is_empty());
     with(rt, |r| {
         Pending::start(|| {
-            let snapshots = r.rt.snapshots(snapshotter)?;
+            let snapshots = berth_core::need(r.rt.snapshots(), r.rt.kind(), "snapshots")?.snapshotter(snapshotter)?;
             Ok(Pending::core(f(snapshots), r.timeout()))
         })
     })
