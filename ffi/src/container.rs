@@ -49,7 +49,7 @@ pub extern "C" fn berth_container_close(c: berth_container) -> berth_status {
 pub unsafe extern "C" fn berth_container_id(out: *mut *mut c_char, c: berth_container) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        *out = c_string(container::id(c.into())?);
+        *out = c_string(&*container::id(c.into())?);
         Ok(BERTH_OK)
     })
 }

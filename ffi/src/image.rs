@@ -22,7 +22,7 @@ pub extern "C" fn berth_image_close(image: berth_image) -> berth_status {
 pub unsafe extern "C" fn berth_image_id(out: *mut *mut c_char, image: berth_image) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        *out = c_string(image::id(image.into())?);
+        *out = c_string(&*image::id(image.into())?);
         Ok(BERTH_OK)
     })
 }

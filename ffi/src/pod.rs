@@ -95,7 +95,7 @@ pub extern "C" fn berth_pod_close(p: berth_pod) -> berth_status {
 pub unsafe extern "C" fn berth_pod_id(out: *mut *mut c_char, p: berth_pod) -> berth_status {
     call(|| {
         let out = out_arg(out, "out")?;
-        *out = c_string(pod::id(p.into())?);
+        *out = c_string(&*pod::id(p.into())?);
         Ok(BERTH_OK)
     })
 }

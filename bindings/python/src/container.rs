@@ -41,7 +41,7 @@ impl Container {
     /// The container's ID (on containerd, its name). Asks nothing of the daemon.
     #[getter]
     fn id(&self, py: Python<'_>) -> PyResult<String> {
-        call::detached(py, || api::container::id(self.handle.raw()))
+        call::detached(py, || api::container::id(self.handle.raw()).map(|id| id.to_string()))
     }
 
     /// The inspect document: the summary's fields plus `spec`, `snapshotter`, `runtime`,

@@ -27,7 +27,7 @@ impl Image {
     /// The image ID (`sha256:...`).
     #[getter]
     fn id(&self, py: Python<'_>) -> PyResult<String> {
-        call::detached(py, || api::image::id(self.handle.raw()))
+        call::detached(py, || api::image::id(self.handle.raw()).map(|id| id.to_string()))
     }
 
     /// The inspect document: `id`, `names`, `manifest`, `config`, `layers`, ... (a dict).

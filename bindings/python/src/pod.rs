@@ -26,7 +26,7 @@ impl Pod {
     /// The pod's ID.
     #[getter]
     fn id(&self, py: Python<'_>) -> PyResult<String> {
-        call::detached(py, || api::pod::id(self.handle.raw()))
+        call::detached(py, || api::pod::id(self.handle.raw()).map(|id| id.to_string()))
     }
 
     /// The inspect document (a dict).

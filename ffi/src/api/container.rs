@@ -18,7 +18,7 @@ use crate::api::args::{name, signal};
 use crate::api::exec::Exec;
 use crate::api::fs::Fs;
 use crate::api::stream::{ChannelSource, Stream};
-use crate::api::Pending;
+use crate::api::{Held, Pending};
 use crate::failure::{Failure, Outcome};
 use crate::handle::{Castable, Handle};
 
@@ -79,8 +79,8 @@ pub fn close(c: Handle<Container>) -> Outcome<()> {
 }
 
 /// The container's ID (on containerd, its name). Asks nothing of the daemon.
-pub fn id(c: Handle<Container>) -> Outcome<String> {
-    Ok(c.get()?.c.id().to_string())
+pub fn id(c: Handle<Container>) -> Outcome<Held<Arc<Container>>> {
+    Ok(Held::new(c.get()?, |o| o.c.id()))
 }
 
 /// The container's inspect document.
@@ -198,7 +198,10 @@ pub fn exec(c: Handle<Container>, options: ExecOptions) -> Pending<Handle<Exec>>
 pub fn attach(c: Handle<Container>) -> Pending<Handle<Exec>> {
     with(c, |o| {
         let timeout = o.timeout;
-        o.call(timeout, |c| async move { berth_core::need(c.attacher(), c.kind(), "attaching to a container")?.attach().await }).then(move |s| Exec::insert(s, timeout))
+        o.call(timeout, |c| async move {
+            berth_core::need(c.attacher(), c.kind(), "attaching to a container")?.attach().await
+        })
+        .then(move |s| Exec::insert(s, timeout))
     })
 }
 
@@ -251,7 +254,8 @@ where
 
 /// The container's log, as a stream of `{"stream", "data_base64"}` items.
 pub fn logs(c: Handle<Container>, options: LogOptions) -> Pending<Handle<Stream>> {
-    action(c, |c| async move { berth_core::need(c.logs(), c.kind(), "container logs")?.read(options).await }).then(mapped_stream::<LogChunk, LogItem>)
+    action(c, |c| async move { berth_core::need(c.logs(), c.kind(), "container logs")?.read(options).await })
+        .then(mapped_stream::<LogChunk, LogItem>)
 }
 
 /// The container's resource use, as a stream of stats documents: one sample, or with
@@ -265,7 +269,9 @@ pub fn stats(c: Handle<Container>, stream: bool) -> Pending<Handle<Stream>> {
 pub fn rename(c: Handle<Container>, new_name: &str) -> Pending<()> {
     Pending::start(|| {
         let new_name = name(new_name, "name")?.to_string();
-        Ok(action(c, |c| async move { berth_core::need(c.renamer(), c.kind(), "renaming containers")?.rename(&new_name).await }))
+        Ok(action(c, |c| async move {
+            berth_core::need(c.renamer(), c.kind(), "renaming containers")?.rename(&new_name).await
+        }))
     })
 }
 
@@ -273,13 +279,18 @@ pub fn rename(c: Handle<Container>, new_name: &str) -> Pending<()> {
 pub fn export(c: Handle<Container>, path: &str) -> Pending<()> {
     Pending::start(|| {
         let path = PathBuf::from(name(path, "path")?);
-        Ok(action(c, |c| async move { berth_core::need(c.archiver(), c.kind(), "exporting containers")?.export(&path).await }))
+        Ok(action(c, |c| async move {
+            berth_core::need(c.archiver(), c.kind(), "exporting containers")?.export(&path).await
+        }))
     })
 }
 
 /// Makes an image of the container; the new image's ID.
 pub fn commit(c: Handle<Container>, options: CommitOptions) -> Pending<String> {
-    action(c, |c| async move { berth_core::need(c.committer(), c.kind(), "committing containers")?.commit(options).await })
+    action(
+        c,
+        |c| async move { berth_core::need(c.committer(), c.kind(), "committing containers")?.commit(options).await },
+    )
 }
 
 /// Writes `path` of the container (a file or a tree) as a tar to `dest` on this host.
@@ -287,7 +298,9 @@ pub fn archive(c: Handle<Container>, path: &str, dest: &str) -> Pending<()> {
     Pending::start(|| {
         let path = name(path, "path")?.to_string();
         let dest = PathBuf::from(name(dest, "dest")?);
-        Ok(action(c, |c| async move { berth_core::need(c.archiver(), c.kind(), "archives of container paths")?.archive(&path, &dest).await }))
+        Ok(action(c, |c| async move {
+            berth_core::need(c.archiver(), c.kind(), "archives of container paths")?.archive(&path, &dest).await
+        }))
     })
 }
 

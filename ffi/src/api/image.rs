@@ -6,6 +6,7 @@ use berth_core::fs::FileSystem;
 
 use crate::api::fs::Fs;
 use crate::api::layer::Layer;
+use crate::api::Held;
 use crate::failure::{Failure, Outcome};
 use crate::handle::{Castable, Handle};
 use crate::status::berth_status::BERTH_ERR_NOT_FOUND;
@@ -25,8 +26,8 @@ pub fn close(image: Handle<Image>) -> Outcome<()> {
 }
 
 /// The image ID (`sha256:...`).
-pub fn id(image: Handle<Image>) -> Outcome<String> {
-    Ok(image.get()?.id().to_string())
+pub fn id(image: Handle<Image>) -> Outcome<Held<berth_core::Image>> {
+    Ok(Held::new(image.get()?, |i| i.id()))
 }
 
 /// The inspect document.

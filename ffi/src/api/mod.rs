@@ -27,12 +27,14 @@ pub mod runtime;
 pub mod stream;
 
 mod args;
+mod held;
 mod pending;
 
 pub use crate::failure::{Failure, Outcome};
 pub use crate::handle::{Castable, Handle};
 pub use crate::status::berth_status as Status;
 pub use args::{json_object, json_strings, required_json_object};
+pub use held::Held;
 pub use pending::Pending;
 
 /// The version of the library, e.g. "0.1.0".

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::api::args::signal;
 use crate::api::container::STOP_MARGIN;
-use crate::api::Pending;
+use crate::api::{Held, Pending};
 use crate::failure::Outcome;
 use crate::handle::{Castable, Handle};
 
@@ -53,8 +53,8 @@ pub fn close(p: Handle<Pod>) -> Outcome<()> {
 }
 
 /// The pod's ID. Asks nothing of the daemon.
-pub fn id(p: Handle<Pod>) -> Outcome<String> {
-    Ok(p.get()?.p.id().to_string())
+pub fn id(p: Handle<Pod>) -> Outcome<Held<Arc<Pod>>> {
+    Ok(Held::new(p.get()?, |o| o.p.id()))
 }
 
 /// The pod's inspect document.

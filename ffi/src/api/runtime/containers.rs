@@ -12,14 +12,20 @@ use crate::handle::Handle;
 
 /// The runtime's containers; `filters` are in the backend's syntax (several are ORed).
 pub fn list_containers(rt: Handle<Runtime>, filters: Vec<String>) -> Pending<Vec<ContainerSummary>> {
-    with(rt, |r| r.call(|rt| async move { berth_core::need(rt.containers(), rt.kind(), "listing containers")?.list(&filters).await }))
+    with(rt, |r| {
+        r.call(|rt| async move { berth_core::need(rt.containers(), rt.kind(), "listing containers")?.list(&filters).await })
+    })
 }
 
 /// The containers `pattern` matches (an exact ID or name, else an ID prefix).
 pub fn find_containers(rt: Handle<Runtime>, pattern: &str) -> Pending<Vec<ContainerSummary>> {
     Pending::start(|| {
         let pattern = name(pattern, "pattern")?.to_string();
-        Ok(with(rt, |r| r.call(|rt| async move { berth_core::need(rt.containers(), rt.kind(), "listing containers")?.find(&pattern).await })))
+        Ok(with(rt, |r| {
+            r.call(|rt| async move {
+                berth_core::need(rt.containers(), rt.kind(), "listing containers")?.find(&pattern).await
+            })
+        }))
     })
 }
 
@@ -31,7 +37,10 @@ pub fn create_container(rt: Handle<Runtime>, options: CreateOptions) -> Pending<
         }
         Ok(with(rt, |r| {
             let timeout = r.timeout();
-            r.call(|rt| async move { berth_core::need(rt.containers(), rt.kind(), "creating containers")?.create(options).await }).then(move |c| Container::insert(c, timeout))
+            r.call(|rt| async move {
+                berth_core::need(rt.containers(), rt.kind(), "creating containers")?.create(options).await
+            })
+            .then(move |c| Container::insert(c, timeout))
         }))
     })
 }
@@ -42,7 +51,10 @@ pub fn open_container(rt: Handle<Runtime>, pattern: &str) -> Pending<Handle<Cont
         let pattern = name(pattern, "pattern")?.to_string();
         Ok(with(rt, |r| {
             let timeout = r.timeout();
-            r.call(|rt| async move { berth_core::need(rt.containers(), rt.kind(), "opening containers")?.open(&pattern).await }).then(move |c| Container::insert(c, timeout))
+            r.call(|rt| async move {
+                berth_core::need(rt.containers(), rt.kind(), "opening containers")?.open(&pattern).await
+            })
+            .then(move |c| Container::insert(c, timeout))
         }))
     })
 }

@@ -67,7 +67,11 @@ pub fn pull(rt: Handle<Runtime>, reference: &str, options: PullOptions) -> Outco
     let inner = rt.get()?.rt.clone();
     progress_stream(
         "pull",
-        |progress| async move { berth_core::need(inner.puller(), inner.kind(), "pulling images")?.pull(&reference, options, Some(progress)).await },
+        |progress| async move {
+            berth_core::need(inner.puller(), inner.kind(), "pulling images")?
+                .pull(&reference, options, Some(progress))
+                .await
+        },
         |image| json!({ "status": "complete", "image": image }),
     )
 }
@@ -80,7 +84,9 @@ pub fn push(rt: Handle<Runtime>, reference: &str, options: PushOptions) -> Outco
     progress_stream(
         "push",
         move |progress| async move {
-            berth_core::need(inner.pusher(), inner.kind(), "pushing images")?.push(&reference, options, Some(progress)).await?;
+            berth_core::need(inner.pusher(), inner.kind(), "pushing images")?
+                .push(&reference, options, Some(progress))
+                .await?;
             Ok(reference)
         },
         |reference| json!({ "status": "complete", "reference": reference }),

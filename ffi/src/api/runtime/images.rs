@@ -32,7 +32,11 @@ pub fn open_image(rt: Handle<Runtime>, pattern: &str) -> Pending<Handle<Image>> 
 pub fn tag_image(rt: Handle<Runtime>, source: &str, target: &str) -> Pending<()> {
     Pending::start(|| {
         let (source, target) = (name(source, "source")?.to_string(), name(target, "target")?.to_string());
-        Ok(with(rt, |r| r.call(|rt| async move { berth_core::need(rt.image_store(), rt.kind(), "tagging images")?.tag(&source, &target).await })))
+        Ok(with(rt, |r| {
+            r.call(|rt| async move {
+                berth_core::need(rt.image_store(), rt.kind(), "tagging images")?.tag(&source, &target).await
+            })
+        }))
     })
 }
 
@@ -40,7 +44,11 @@ pub fn tag_image(rt: Handle<Runtime>, source: &str, target: &str) -> Pending<()>
 pub fn remove_image(rt: Handle<Runtime>, pattern: &str) -> Pending<()> {
     Pending::start(|| {
         let pattern = name(pattern, "pattern")?.to_string();
-        Ok(with(rt, |r| r.call(|rt| async move { berth_core::need(rt.image_store(), rt.kind(), "removing images")?.remove(&pattern).await })))
+        Ok(with(rt, |r| {
+            r.call(|rt| async move {
+                berth_core::need(rt.image_store(), rt.kind(), "removing images")?.remove(&pattern).await
+            })
+        }))
     })
 }
 
@@ -48,7 +56,11 @@ pub fn remove_image(rt: Handle<Runtime>, pattern: &str) -> Pending<()> {
 pub fn import_images(rt: Handle<Runtime>, path: &str) -> Pending<Vec<ImageSummary>> {
     Pending::start(|| {
         let path = PathBuf::from(name(path, "path")?);
-        Ok(with(rt, |r| r.call(|rt| async move { berth_core::need(rt.image_store(), rt.kind(), "importing images")?.import(&path).await })))
+        Ok(with(rt, |r| {
+            r.call(|rt| async move {
+                berth_core::need(rt.image_store(), rt.kind(), "importing images")?.import(&path).await
+            })
+        }))
     })
 }
 
@@ -59,6 +71,10 @@ pub fn export_images(rt: Handle<Runtime>, patterns: Vec<String>, path: &str) -> 
             return Err(Failure::invalid("patterns_json: name at least one image, and no empty pattern"));
         }
         let path = PathBuf::from(args::name(path, "path")?);
-        Ok(with(rt, |r| r.call(|rt| async move { berth_core::need(rt.image_store(), rt.kind(), "exporting images")?.export(&patterns, &path).await })))
+        Ok(with(rt, |r| {
+            r.call(|rt| async move {
+                berth_core::need(rt.image_store(), rt.kind(), "exporting images")?.export(&patterns, &path).await
+            })
+        }))
     })
 }

@@ -18,7 +18,8 @@ pub fn list_pods(rt: Handle<Runtime>) -> Pending<Vec<PodSummary>> {
 pub fn create_pod(rt: Handle<Runtime>, options: PodOptions) -> Pending<Handle<Pod>> {
     with(rt, |r| {
         let timeout = r.timeout();
-        r.call(|rt| async move { berth_core::need(rt.pods(), rt.kind(), "creating pods")?.create(options).await }).then(move |p| Pod::insert(p, timeout))
+        r.call(|rt| async move { berth_core::need(rt.pods(), rt.kind(), "creating pods")?.create(options).await })
+            .then(move |p| Pod::insert(p, timeout))
     })
 }
 
@@ -28,7 +29,8 @@ pub fn open_pod(rt: Handle<Runtime>, pattern: &str) -> Pending<Handle<Pod>> {
         let pattern = name(pattern, "pattern")?.to_string();
         Ok(with(rt, |r| {
             let timeout = r.timeout();
-            r.call(|rt| async move { berth_core::need(rt.pods(), rt.kind(), "opening pods")?.open(&pattern).await }).then(move |p| Pod::insert(p, timeout))
+            r.call(|rt| async move { berth_core::need(rt.pods(), rt.kind(), "opening pods")?.open(&pattern).await })
+                .then(move |p| Pod::insert(p, timeout))
         }))
     })
 }
