@@ -558,7 +558,12 @@ fn an_id_prefix_of_two_containers_is_ambiguous(b: Backend) {
     let shared = pair.0.chars().zip(pair.1.chars()).take_while(|(x, y)| x == y).count();
     let prefix = &pair.0[..shared];
     h.block_on(async {
-        let e = need(rt.containers(), rt.kind(), "opening containers").unwrap().open(prefix).await.err().expect("a prefix of two IDs opens nothing");
+        let e = need(rt.containers(), rt.kind(), "opening containers")
+            .unwrap()
+            .open(prefix)
+            .await
+            .err()
+            .expect("a prefix of two IDs opens nothing");
         assert_eq!(e.kind(), ErrorKind::Ambiguous, "{prefix}: {e}");
         assert!(e.candidates().contains(&pair.0) && e.candidates().contains(&pair.1), "{:?}", e.candidates());
         for c in &made {

@@ -203,8 +203,8 @@ async fn pull_leased(
     let config_digest = manifest.config().digest().to_string();
     session.blob(c, &config_digest, manifest.config().size(), HashMap::new(), progress).await?;
     let config_bytes = read_blob(c, &config_digest.parse()?, &format!("config of {name}")).await?;
-    let image_config: ImageConfiguration =
-        serde_json::from_slice(&config_bytes).map_err(|e| Error::corrupt(format!("config of {name}: {e}")).with_source(e))?;
+    let image_config: ImageConfiguration = serde_json::from_slice(&config_bytes)
+        .map_err(|e| Error::corrupt(format!("config of {name}: {e}")).with_source(e))?;
 
     // Layers, in parallel: each is its own stream with its own progress.
     let layer_digests: Vec<String> = manifest.layers().iter().map(|l| l.digest().to_string()).collect();
