@@ -26,12 +26,32 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
     &IO
 }
 
-/// Runs `fut` on the I/O runtime and awaits it from any async context.
+/// Runs `fut` on the I/O runtime and awaits it from any async context. Dropping the
+/// await aborts the work: a caller that gives up (a closed stream, a timeout, a dropped
+/// future) stops it, as if it had run in place. (A dropped `JoinHandle` alone would let
+/// the task run on: a cancelled pull would still register its image afterwards.)
 pub async fn run<T: Send + 'static>(fut: impl Future<Output = Result<T>> + Send + 'static) -> Result<T> {
-    match IO.spawn(fut).await {
-        Ok(r) => r,
+    spawned(fut).await?
+}
+
+/// Runs `fut` as a task of the I/O runtime and awaits its output; dropping the await
+/// aborts the task. Fails only when the task could not finish (it panicked, or the
+/// runtime is shutting down).
+pub async fn spawned<T: Send + 'static>(fut: impl Future<Output = T> + Send + 'static) -> Result<T> {
+    let mut task = AbortOnDrop(IO.spawn(fut));
+    match (&mut task.0).await {
+        Ok(output) => Ok(output),
         Err(e) if e.is_cancelled() => Err(Error::new(ErrorKind::Cancelled, "the operation was cancelled")),
         Err(e) => Err(Error::internal(format!("an internal task failed: {e}"))),
+    }
+}
+
+/// Aborts its task when dropped (a no-op once the task is done).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -62,4 +82,39 @@ pub fn block<T: Send + 'static>(
             _ => Error::internal("an internal task ended without a result"),
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    /// A caller that stops awaiting `run` stops the work: it does not go on in the
+    /// background (it did, and a pull closed at once still registered its image).
+    #[test]
+    fn dropping_the_await_of_run_aborts_the_work() {
+        let finished = Arc::new(AtomicBool::new(false));
+        let flag = finished.clone();
+        let caller = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let gave_up = caller.block_on(async {
+            let work = run(async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                flag.store(true, Ordering::SeqCst);
+                Ok(())
+            });
+            tokio::time::timeout(Duration::from_millis(30), work).await.is_err()
+        });
+        assert!(gave_up, "the work should outlast the caller's 30 ms");
+        std::thread::sleep(Duration::from_millis(600));
+        assert!(!finished.load(Ordering::SeqCst), "the work went on after its caller dropped it");
+    }
+
+    #[test]
+    fn run_returns_the_work_s_result() {
+        let caller = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        assert_eq!(caller.block_on(run(async { Ok(7) })).unwrap(), 7);
+        let e = caller.block_on(run(async { Err::<(), _>(Error::internal("no")) })).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Internal);
+    }
 }

@@ -93,22 +93,10 @@ impl<T: Send + 'static> IntoFuture for Pending<T> {
             State::Ready(r) => Box::pin(std::future::ready(r)),
             State::Running { work, .. } => Box::pin(async move {
                 // On berth's I/O runtime, where the daemon clients live, whichever
-                // runtime awaits; the guard aborts it if the await is dropped.
-                let mut task = AbortOnDrop(berth_core::io::runtime().spawn(work));
-                match (&mut task.0).await {
-                    Ok(result) => result,
-                    Err(e) => Err(Failure::new(BERTH_ERR_INTERNAL, format!("an internal task failed: {e}"))),
-                }
+                // runtime awaits; dropping the await aborts it.
+                berth_core::io::spawned(work).await.map_err(Failure::from)?
             }),
         }
-    }
-}
-
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
