@@ -8,7 +8,6 @@ use std::time::Duration;
 use berth_core::{Error, ErrorKind};
 
 use crate::failure::{Failure, Outcome};
-use crate::status::berth_status::BERTH_ERR_INTERNAL;
 
 /// How long a blocked caller waits beyond an operation's own timeout before it gives up
 /// on the I/O runtime itself (a backstop: the operation's timeout fires first).
