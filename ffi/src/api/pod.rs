@@ -1,5 +1,6 @@
 //! Pods (Podman): groups of containers that share namespaces.
 
+use std::convert::identity;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,11 +43,6 @@ where
     })
 }
 
-/// The runtime's timeout, as it is.
-fn same(timeout: Option<Duration>) -> Option<Duration> {
-    timeout
-}
-
 /// Closes a pod handle; the pod is left as it is.
 pub fn close(p: Handle<Pod>) -> Outcome<()> {
     p.remove()
@@ -59,12 +55,12 @@ pub fn id(p: Handle<Pod>) -> Outcome<Held<Arc<Pod>>> {
 
 /// The pod's inspect document.
 pub fn inspect(p: Handle<Pod>) -> Pending<berth_core::pod::PodInfo> {
-    action(p, same, |p| async move { p.inspect().await })
+    action(p, identity, |p| async move { p.inspect().await })
 }
 
 /// Starts the pod's containers.
 pub fn start(p: Handle<Pod>) -> Pending<()> {
-    action(p, same, |p| async move { p.start().await })
+    action(p, identity, |p| async move { p.start().await })
 }
 
 /// Stops the pod's containers: SIGTERM, then SIGKILL once `grace` passed. May take
@@ -78,21 +74,21 @@ pub fn stop(p: Handle<Pod>, grace: Duration) -> Pending<()> {
 pub fn kill(p: Handle<Pod>, signal: i32) -> Pending<()> {
     Pending::start(|| {
         let signal = self::signal(signal)?;
-        Ok(action(p, same, move |p| async move { p.kill(signal).await }))
+        Ok(action(p, identity, move |p| async move { p.kill(signal).await }))
     })
 }
 
 /// Freezes every container of the pod.
 pub fn pause(p: Handle<Pod>) -> Pending<()> {
-    action(p, same, |p| async move { p.pause().await })
+    action(p, identity, |p| async move { p.pause().await })
 }
 
 /// Thaws a paused pod.
 pub fn resume(p: Handle<Pod>) -> Pending<()> {
-    action(p, same, |p| async move { p.resume().await })
+    action(p, identity, |p| async move { p.resume().await })
 }
 
 /// Removes the pod with its containers; a running pod needs `force`.
 pub fn remove(p: Handle<Pod>, force: bool) -> Pending<()> {
-    action(p, same, move |p| async move { p.remove(force).await })
+    action(p, identity, move |p| async move { p.remove(force).await })
 }
